@@ -1,0 +1,19 @@
+"""vmafdistill: the library behind the workflow (corpus, libvmaf, teacher, students, export, gate).
+
+Rules and entry-point scripts stay thin; the logic lives here so tests can import it directly.
+"""
+
+#: The canonical-6 libvmaf features, in the one order used everywhere (tables, models, ONNX).
+FEATURES: tuple[str, ...] = ("adm2", "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3", "motion2")
+
+#: Keys of libvmaf's per-frame JSON log for each canonical feature (integer feature extractors).
+LIBVMAF_KEYS: dict[str, str] = {
+    "adm2": "integer_adm2",
+    "vif_scale0": "integer_vif_scale0",
+    "vif_scale1": "integer_vif_scale1",
+    "vif_scale2": "integer_vif_scale2",
+    "vif_scale3": "integer_vif_scale3",
+    "motion2": "integer_motion2",
+}
+
+TEACHER = "vmaf_v0.6.1"
