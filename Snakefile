@@ -1,0 +1,25 @@
+# vmafdistill: distil libvmaf's vmaf_v0.6.1 into tiny exportable neural students.
+#   snakemake --cores 8 gate        the whole pipeline on the demo corpus, ending in a verdict
+#   snakemake --cores 8 features    the corpus and its libvmaf feature tables only
+# See README.md.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "schemas/config.schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/demo.smk"
+include: "rules/features.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.features.input,

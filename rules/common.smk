@@ -1,0 +1,105 @@
+# Helpers shared by the rule files: corpus ingestion at DAG-build time, input functions.
+# Nothing here prints to stdout (`snakemake --dag | dot` reads it).
+
+import os
+import shlex
+import sys
+
+sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
+
+from snakemake.exceptions import WorkflowError
+
+from vmafdistill import corpus as corpus_lib
+from vmafdistill import demo as demo_lib
+from vmafdistill import ffmpeg as ffmpeg_lib
+
+WORKDIR = os.path.realpath(os.getcwd())
+
+
+def _data_root():
+    """data_root from config, then env VMAF_DATA_ROOT; None means the demo corpus."""
+    root = config.get("data_root") or os.environ.get("VMAF_DATA_ROOT") or ""
+    return root or None
+
+
+def _guard_outputs(root):
+    """Nothing is ever written under data_root: refuse a working directory inside it."""
+    real = os.path.realpath(root)
+    if WORKDIR == real or WORKDIR.startswith(real + os.sep):
+        raise WorkflowError(
+            f"the working directory {WORKDIR} lies inside data_root {real}; results/ and logs/ "
+            "would be written under data_root. Run from a directory outside it."
+        )
+
+
+def _ingest():
+    root = _data_root()
+    try:
+        if root is None:
+            demo_root = os.path.join(WORKDIR, demo_lib.DEMO_ROOT)
+            text = demo_lib.dataset_text(config["demo"])
+            return True, demo_root, corpus_lib.load_dataset_text(
+                text, os.path.join(demo_root, demo_lib.DATASET_FILE), demo_root, check_files=False
+            )
+        _guard_outputs(root)
+        return False, root, corpus_lib.load_corpus(
+            root,
+            config.get("dataset") or None,
+            default_fps=float(config["fps"]),
+            width=config.get("width") or None,
+            height=config.get("height") or None,
+            pix_fmt=config["pix_fmt"],
+        )
+    except corpus_lib.CorpusError as exc:
+        raise WorkflowError(f"corpus error: {exc}") from None
+
+
+IS_DEMO, DATA_ROOT, _CLIP_LIST = _ingest()
+CLIPS = {c.clip_id: c for c in _CLIP_LIST}
+CLIP_IDS = sorted(CLIPS)
+SOURCES = sorted({c.source for c in _CLIP_LIST})
+
+try:
+    FFMPEG, FFMPEG_ORIGIN = ffmpeg_lib.resolve_ffmpeg(config.get("ffmpeg") or None)
+except ffmpeg_lib.FFmpegError as exc:
+    raise WorkflowError(str(exc)) from None
+
+
+def _local(path):
+    """A path inside the working directory as a relative path (so it matches rule outputs)."""
+    rel = os.path.relpath(path, WORKDIR)
+    return path if rel.startswith("..") else rel
+
+
+def clip_inputs(wildcards):
+    c = CLIPS[wildcards.clip]
+    return {"ref": _local(c.ref_path), "dis": _local(c.dis_path)}
+
+
+def libvmaf_cmd(wildcards, output, threads):
+    """The shell-quoted ONE ffmpeg+libvmaf pass of a clip, logging to `<output>.tmp`."""
+    c = CLIPS[wildcards.clip]
+    geometry = ffmpeg_lib.ClipGeometry(
+        ref_path=c.ref_path,
+        dis_path=c.dis_path,
+        width=c.width,
+        height=c.height,
+        pix_fmt=c.pix_fmt,
+        fps=c.fps,
+        ref_is_raw=c.ref_is_raw,
+        dis_is_raw=c.dis_is_raw,
+        dis_width=c.dis_width,
+        dis_height=c.dis_height,
+    )
+    argv = ffmpeg_lib.libvmaf_argv(FFMPEG, geometry, f"{output[0]}.tmp", threads, config["scaler"])
+    return shlex.join(argv)
+
+
+def clip_records():
+    """Ingested clip metadata handed to the table-building script."""
+    keys = ("clip_id", "source", "dis_rel", "ref_rel", "self_pair", "bucket", "width", "height", "dmos", "n_frames")
+    return [{k: getattr(CLIPS[cid], k) for k in keys} for cid in CLIP_IDS]
+
+
+def demo_dataset_input(wildcards):
+    return [os.path.join(demo_lib.DEMO_ROOT, demo_lib.DATASET_FILE)] if IS_DEMO else []

@@ -1,0 +1,62 @@
+# One libvmaf pass per clip (a job per clip), then the feature tables and the teacher check.
+
+
+rule ffmpeg_check:
+    output:
+        "results/features/ffmpeg.json",
+    log:
+        "logs/features/ffmpeg_check.log",
+    params:
+        ffmpeg=FFMPEG,
+        origin=FFMPEG_ORIGIN,
+    conda:
+        "../envs/libvmaf.yaml"
+    script:
+        "../scripts/check_ffmpeg.py"
+
+
+rule extract_features:
+    input:
+        unpack(clip_inputs),
+        check="results/features/ffmpeg.json",
+    output:
+        "results/features/clips/{clip}.json",
+    log:
+        "logs/features/{clip}.log",
+    benchmark:
+        "results/benchmarks/features/{clip}.tsv"
+    threads: config["extract_threads"]
+    group:
+        "extract"
+    params:
+        cmd=libvmaf_cmd,
+    conda:
+        "../envs/libvmaf.yaml"
+    shell:
+        "{params.cmd} 2> {log:q} && mv {output:q}.tmp {output:q}"
+
+
+rule features_table:
+    input:
+        logs=expand("results/features/clips/{clip}.json", clip=CLIP_IDS),
+        dataset=demo_dataset_input,
+    output:
+        frames="results/features/frames.parquet",
+        clips="results/features/clips.parquet",
+        check="results/features/teacher_check.json",
+    log:
+        "logs/features/features_table.log",
+    benchmark:
+        "results/benchmarks/features_table.tsv"
+    params:
+        clips=clip_records(),
+        tolerance=config["teacher_tolerance"],
+    conda:
+        "../envs/features.yaml"
+    script:
+        "../scripts/features_table.py"
+
+
+rule features:
+    input:
+        rules.features_table.output,

@@ -1,0 +1,40 @@
+"""Entry point: per-clip libvmaf logs -> frames.parquet, clips.parquet, teacher check."""
+
+from pathlib import Path
+
+from vmafdistill.atomic import write_json, write_parquet
+from vmafdistill.features import FeatureTableError, build_tables
+from vmafdistill.ui import JobLog, fail
+
+snakemake = globals()["snakemake"]
+log = JobLog(snakemake.log[0])
+tolerance = float(snakemake.params.tolerance)
+try:
+    tables = build_tables(snakemake.params.clips, Path(snakemake.input.logs[0]).parent, tolerance)
+except FeatureTableError as exc:
+    fail(log, str(exc))
+write_parquet(snakemake.output.frames, tables.frames)
+write_parquet(snakemake.output.clips, tables.clips)
+check = {
+    "teacher": "vmaf_v0.6.1",
+    "tolerance": tolerance,
+    "max_abs_diff": tables.teacher_max_diff,
+    "n_clips": tables.clips.height,
+    "n_frames": tables.frames.height,
+    "libvmaf_version": tables.libvmaf_version,
+    "passed": not tables.teacher_failures,
+    "failures": tables.teacher_failures,
+}
+write_json(snakemake.output.check, check)
+c = tables.clips
+log.info(
+    f"features: {c.height} clips from {c['source'].n_unique()} sources, {tables.frames.height} frames; "
+    f"libvmaf {tables.libvmaf_version}; teacher vmaf from {c['vmaf'].min():.1f} to {c['vmaf'].max():.1f}"
+)
+if tables.teacher_failures:
+    for line in tables.teacher_failures:
+        log.error(line)
+    log.error(f"teacher check FAILED: max per-frame difference {tables.teacher_max_diff:.2e} > {tolerance:g}")
+else:
+    log.info(f"teacher check passed: max per-frame |libvmaf - SVM| = {tables.teacher_max_diff:.2e} <= {tolerance:g}")
+log.close()

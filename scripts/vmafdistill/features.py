@@ -1,0 +1,119 @@
+"""Feature tables from the per-clip libvmaf logs, and the teacher check.
+
+`frames.parquet`: clip_id, source, frame, the canonical-6 features, vmaf (libvmaf's per-frame score).
+`clips.parquet`: one row per clip with its metadata, mean-pooled features, vmaf (mean of the
+per-frame teacher, as libvmaf pools it), the libvmaf version, and the teacher check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from . import FEATURES
+from .ffmpeg import LibvmafLogError, parse_libvmaf_log
+from .teacher import load_teacher
+
+CLIP_META = ("clip_id", "source", "dis_rel", "ref_rel", "self_pair", "bucket", "width", "height", "dmos", "n_frames")
+
+
+class FeatureTableError(Exception):
+    """A per-clip libvmaf log does not fit the corpus (frame count, missing log, bad values)."""
+
+
+@dataclass(frozen=True)
+class FeatureTables:
+    frames: pl.DataFrame
+    clips: pl.DataFrame
+    libvmaf_version: str
+    teacher_max_diff: float
+    teacher_failures: list[str]
+
+
+def build_tables(clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4) -> FeatureTables:
+    """Read each clip's libvmaf log, check it, recompute the teacher, and build both tables.
+
+    `clips` are the ingested clip records (dicts with at least CLIP_META keys); `n_frames` is the
+    raw reference's frame count, or None when the reference is a container.
+    """
+    teacher = load_teacher()
+    frame_parts: list[pl.DataFrame] = []
+    clip_rows: list[dict] = []
+    versions: set[str] = set()
+    errors: list[str] = []
+    for rec in sorted(clips, key=lambda r: r["clip_id"]):
+        cid = rec["clip_id"]
+        path = Path(log_dir) / f"{cid}.json"
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            feats, vmaf, version = parse_libvmaf_log(doc, f"{path} (clip {cid})")
+        except (OSError, json.JSONDecodeError, LibvmafLogError) as exc:
+            errors.append(f"clip {cid}: {exc}")
+            continue
+        expected = rec.get("n_frames")
+        if expected is not None and len(feats) != expected:
+            errors.append(
+                f"clip {cid}: the distorted clip {rec['dis_rel']} has {len(feats)} frames but its reference "
+                f"{rec['ref_rel']} has {expected}; reference and distorted clips must have the same frame count"
+            )
+            continue
+        versions.add(version)
+        recomputed = teacher.predict(feats)
+        diff = float(np.max(np.abs(recomputed - vmaf)))
+        n = len(feats)
+        frame_parts.append(
+            pl.DataFrame(
+                {
+                    "clip_id": [cid] * n,
+                    "source": [rec["source"]] * n,
+                    "frame": np.arange(n, dtype=np.int32),
+                    **{name: feats[:, j] for j, name in enumerate(FEATURES)},
+                    "vmaf": vmaf,
+                }
+            )
+        )
+        row = {k: rec.get(k) for k in CLIP_META}
+        row["n_frames"] = n
+        row.update({name: float(feats[:, j].mean()) for j, name in enumerate(FEATURES)})
+        row["vmaf"] = float(vmaf.mean())
+        row["teacher_max_diff"] = diff
+        row["libvmaf_version"] = version
+        clip_rows.append(row)
+    if errors:
+        raise FeatureTableError("\n".join(errors))
+    if len(versions) > 1:
+        raise FeatureTableError(f"clips were measured with several libvmaf versions: {sorted(versions)}")
+    schema = {
+        "clip_id": pl.String, "source": pl.String, "dis_rel": pl.String, "ref_rel": pl.String,
+        "self_pair": pl.Boolean, "bucket": pl.Float64, "width": pl.Int32, "height": pl.Int32,
+        "dmos": pl.Float64, "n_frames": pl.Int32, **{f: pl.Float64 for f in FEATURES},
+        "vmaf": pl.Float64, "teacher_max_diff": pl.Float64, "libvmaf_version": pl.String,
+    }  # fmt: skip
+    clips_df = pl.DataFrame(clip_rows, schema=schema)
+    frames_df = pl.concat(frame_parts)
+    failures = [
+        f"clip {r['clip_id']}: teacher differs from libvmaf by {r['teacher_max_diff']:.2e} > {tolerance:g}"
+        for r in clip_rows
+        if r["teacher_max_diff"] > tolerance
+    ]
+    return FeatureTables(
+        frames=frames_df,
+        clips=clips_df,
+        libvmaf_version=versions.pop(),
+        teacher_max_diff=float(clips_df["teacher_max_diff"].max()),
+        teacher_failures=failures,
+    )
+
+
+def table_sha256(path: str | Path) -> str:
+    """sha256 of a feature table file (recorded in models trained from it)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
