@@ -1,0 +1,208 @@
+"""Student architectures distilled from the vmaf_v0.6.1 teacher.
+
+Every student takes canonical-6 raw features ``x [N, 6]`` (float32) and returns the score ``[N]``:
+
+1. a fixed in-model standardisation, buffers ``mean`` / ``std`` ([6] float32): ``z = (x - mean) / std``;
+2. the body (``raw(x)``: the score before the clip, in VMAF units);
+3. a final clamp to [0, 100], as the teacher (libvmaf) clips.
+
+``raw`` is what training fits (the teacher's unclipped score is smooth, its clip is reproduced
+exactly by the clamp). All modules export with ``torch.onnx.export`` (opset 17, dynamic batch).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from torch import nn
+
+#: Fixed output affine of the MLP heads: the last layer predicts (score - 50) / 30.
+OUT_BIAS = 50.0
+OUT_SCALE = 30.0
+
+_ACTS = {"gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+class Student(nn.Module):
+    """Base: fixed standardisation buffers + final clamp; subclasses implement ``body(z, x)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(6))
+        self.register_buffer("std", torch.ones(6))
+
+    def body(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def raw(self, x: torch.Tensor) -> torch.Tensor:
+        """The score before the [0, 100] clamp, shape [N]."""
+        return self.body((x - self.mean) / self.std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(self.raw(x), 0.0, 100.0)
+
+    # -- scaler -------------------------------------------------------------------------------
+    def set_scaler(self, mean, std) -> None:
+        """Set the standardisation buffers (no re-parametrisation: the function changes)."""
+        self.mean.copy_(torch.as_tensor(np.asarray(mean), dtype=self.mean.dtype))
+        self.std.copy_(torch.as_tensor(np.asarray(std), dtype=self.std.dtype))
+
+    def rescale_(self, mean, std) -> None:
+        """Change the standardisation to ``(mean, std)`` keeping the function unchanged."""
+        raise NotImplementedError
+
+
+class Linear(Student):
+    """Linear regression on standardised features (baseline)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first = nn.Linear(6, 1)
+        nn.init.zeros_(self.first.weight)
+        nn.init.zeros_(self.first.bias)
+
+    def body(self, z: torch.Tensor) -> torch.Tensor:
+        return self.first(z)[:, 0] * OUT_SCALE + OUT_BIAS
+
+    rescale_ = None  # set below (shared with MLP)
+
+
+class MLP(Student):
+    """6 -> hidden... -> 1 multilayer perceptron on standardised features."""
+
+    def __init__(self, hidden: tuple[int, ...] = (64, 64), act: str = "gelu") -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = 6
+        for h in hidden:
+            layers += [nn.Linear(width, h), _ACTS[act]()]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+        last = self.net[-1]
+        nn.init.normal_(last.weight, std=0.3 / np.sqrt(width))
+        nn.init.zeros_(last.bias)
+
+    @property
+    def first(self) -> nn.Linear:
+        return self.net[0]
+
+    def body(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)[:, 0] * OUT_SCALE + OUT_BIAS
+
+
+def _rescale_first_layer(self: Student, mean, std) -> None:
+    """W (x - m0)/s0 + b == W' (x - m1)/s1 + b'  with  W' = W s1/s0,  b' = b + W (m1 - m0)/s0."""
+    with torch.no_grad():
+        m0, s0 = self.mean.double(), self.std.double()
+        m1 = torch.as_tensor(np.asarray(mean), dtype=torch.float64)
+        s1 = torch.as_tensor(np.asarray(std), dtype=torch.float64)
+        w = self.first.weight.double()
+        b = self.first.bias.double()
+        b_new = b + w @ ((m1 - m0) / s0)
+        w_new = w * (s1 / s0)[None, :]
+        self.first.weight.copy_(w_new.to(self.first.weight.dtype))
+        self.first.bias.copy_(b_new.to(self.first.bias.dtype))
+        self.mean.copy_(m1.to(self.mean.dtype))
+        self.std.copy_(s1.to(self.std.dtype))
+
+
+Linear.rescale_ = _rescale_first_layer
+MLP.rescale_ = _rescale_first_layer
+
+
+class ReweightSVM(Student):
+    """Learned per-feature affine re-weighting in front of the frozen vmaf_v0.6.1 SVM.
+
+    ``x' = mean + std * (w * (x - mean) / std + b)`` (12 parameters: ``w`` init 1, ``b`` init 0, in
+    standardised units, so the scaler only conditions the optimisation: at init the model *is* the
+    teacher), then the SVM: model-order permutation, slopes/intercepts, RBF kernel (differentiable),
+    de-normalisation. The SVM's constants are frozen buffers.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        from .teacher import _MODEL_ORDER, load_teacher
+
+        t = load_teacher()
+        self.w = nn.Parameter(torch.ones(6))
+        self.b = nn.Parameter(torch.zeros(6))
+        order = np.asarray(_MODEL_ORDER)
+        # fold the permutation into the normalisation: canonical-order slopes/intercepts
+        inv = np.argsort(order)
+        self.register_buffer("svm_slopes", torch.tensor(t.slopes[inv], dtype=torch.float32))
+        self.register_buffer("svm_intercepts", torch.tensor(t.intercepts[inv], dtype=torch.float32))
+        self.register_buffer("sv", torch.tensor(t.support_vectors[:, inv], dtype=torch.float32))
+        self.register_buffer("alpha", torch.tensor(t.alpha, dtype=torch.float32))
+        self.gamma = float(t.gamma)
+        self.rho = float(t.rho)
+        self.score_slope = float(t.score_slope)
+        self.score_intercept = float(t.score_intercept)
+
+    def body(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.mean + self.std * (self.w * z + self.b)
+        xn = x * self.svm_slopes + self.svm_intercepts
+        d = xn[:, None, :] - self.sv[None, :, :]
+        k = torch.exp(-self.gamma * (d * d).sum(dim=2))
+        s = k @ self.alpha - self.rho
+        return (s - self.score_intercept) / self.score_slope
+
+    def rescale_(self, mean, std) -> None:
+        """x' = w x + (m0 (1 - w) + b s0): keep w, solve b for the new (m1, s1)."""
+        with torch.no_grad():
+            m0, s0 = self.mean.double(), self.std.double()
+            m1 = torch.as_tensor(np.asarray(mean), dtype=torch.float64)
+            s1 = torch.as_tensor(np.asarray(std), dtype=torch.float64)
+            w, b = self.w.double(), self.b.double()
+            b_new = (m0 * (1 - w) + b * s0 - m1 * (1 - w)) / s1
+            self.b.copy_(b_new.to(self.b.dtype))
+            self.mean.copy_(m1.to(self.mean.dtype))
+            self.std.copy_(s1.to(self.std.dtype))
+
+
+# ------------------------------------------------------------------------------------------------
+# registry
+
+#: arch -> default hparams. ``kind`` selects the module; the rest are module and training knobs
+#: (read by ``train.py``).
+ARCHS: dict[str, dict] = {
+    "linear": {"kind": "linear"},
+    "nano": {"kind": "mlp", "hidden": (32, 32), "act": "gelu"},
+    "mlp_64x2": {"kind": "mlp", "hidden": (64, 64), "act": "gelu"},
+    "mlp_128x3": {"kind": "mlp", "hidden": (128, 128, 128), "act": "gelu"},
+    "reweight_svm": {"kind": "reweight_svm"},
+}
+
+
+def resolve_hparams(arch: str, hparams: dict | None = None) -> dict:
+    """Default hparams of ``arch`` updated with ``hparams``."""
+    if arch not in ARCHS:
+        raise KeyError(f"unknown arch {arch!r}; known: {sorted(ARCHS)}")
+    hp = copy.deepcopy(ARCHS[arch])
+    hp.update(hparams or {})
+    return hp
+
+
+def build_student(arch: str, hparams: dict | None = None) -> Student:
+    """A fresh student (float32, eval mode) of ``arch`` with ``hparams`` over the defaults."""
+    hp = resolve_hparams(arch, hparams)
+    kind = hp["kind"]
+    if kind == "linear":
+        model: Student = Linear()
+    elif kind == "mlp":
+        model = MLP(tuple(int(h) for h in hp["hidden"]), str(hp.get("act", "gelu")))
+    elif kind == "reweight_svm":
+        model = ReweightSVM()
+    else:
+        raise ValueError(f"unknown student kind {kind!r}")
+    return model.float().eval()
+
+
+def n_params(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+__all__ = ["ARCHS", "Student", "Linear", "MLP", "ReweightSVM", "build_student", "n_params", "resolve_hparams"]

@@ -1,0 +1,117 @@
+"""Synthetic canonical-6 feature vectors, labelled by the teacher (corpus-free).
+
+The students are distilled from a teacher that is known exactly, so training vectors can be drawn
+freely. The sampler mixes three components, all deterministic given a seed:
+
+* ``manifold`` (the realistic draw): a coarse-to-fine chain for VIF — ``vif_scale3`` first, then
+  each finer scale is the coarser one times a retention factor <= 1 (finer scales are hurt more by
+  real distortions: blur, noise, compression), so ``vif0 <= vif1 <= vif2 <= vif3``; the retention
+  factors mix blur-like (all scales hurt alike), noise-like (scale 0 collapses, coarse scales keep
+  most) and compression-like patterns. ``adm2`` follows the overall damage with a wide random
+  coupling (blur drives it down hard, noise much less), plus a few enhancement-like vectors
+  (sharpening: adm2 and VIF slightly above 1).
+* ``cone``: VIF drawn uniformly and sorted (the monotone cone), adm2 uniform over its whole range.
+* ``box``: every feature independent and uniform over the feature box (extremes, non-monotone VIF).
+
+``motion2`` is drawn independently for all components: a share of exact zeros (a clip's first
+frame), a log-normal bulk around small values and a uniform tail up to ``MOTION_MAX``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import FEATURES
+
+#: Feature box the samplers cover (canonical order); real encodes stay inside it.
+BOX_LOW = np.array([0.20, 0.0, 0.0, 0.0, 0.0, 0.0])
+BOX_HIGH = np.array([1.20, 1.10, 1.10, 1.10, 1.10, 64.0])
+MOTION_MAX = 64.0
+
+#: Default mixture weights of the three components.
+DEFAULT_MIX = {"manifold": 0.55, "cone": 0.30, "box": 0.15}
+
+
+def _motion(rng: np.random.Generator, n: int) -> np.ndarray:
+    u = rng.random(n)
+    bulk = np.exp(rng.normal(np.log(2.5), 1.0, n))
+    tail = rng.uniform(0.0, MOTION_MAX, n)
+    m = np.where(u < 0.06, 0.0, np.where(u < 0.76, bulk, tail))
+    return np.clip(m, 0.0, MOTION_MAX)
+
+
+def _manifold(rng: np.random.Generator, n: int) -> np.ndarray:
+    # overall damage of the coarsest scale, skewed towards good quality (most real frames)
+    d3 = np.where(rng.random(n) < 0.5, rng.beta(0.7, 2.5, n), rng.uniform(0.0, 0.95, n))
+    vif3 = 1.0 - d3
+    # retention factors coarse -> fine; the pattern sets how fast finer scales collapse
+    kind = rng.random(n)
+    lo = np.where(kind < 0.33, 0.80, np.where(kind < 0.66, 0.45, 0.60))  # blur / noise / codec
+    ret2 = rng.uniform(lo, 1.0)
+    ret1 = rng.uniform(lo, 1.0)
+    # scale 0 suffers most, a lot more for noise-like damage
+    lo0 = np.where(kind < 0.33, 0.45, np.where(kind < 0.66, 0.03, 0.25))
+    ret0 = lo0 + (1.0 - lo0) * rng.random(n) ** 1.5
+    # stronger damage -> smaller retention (fine scales collapse first)
+    ret2 = 1.0 - (1.0 - ret2) * np.sqrt(d3 / 0.95 + 0.05)
+    ret1 = 1.0 - (1.0 - ret1) * np.sqrt(d3 / 0.95 + 0.05)
+    ret0 = 1.0 - (1.0 - ret0) * np.minimum(1.0, 3.0 * (d3 + 0.05)) ** 0.5
+    vif2 = vif3 * ret2
+    vif1 = vif2 * ret1
+    vif0 = vif1 * ret0
+    vif = np.stack([vif0, vif1, vif2, vif3], axis=1)
+    # adm2: follows the mean damage with a broad random coupling
+    damage = 1.0 - vif[:, 1:].mean(axis=1)
+    coupling = rng.uniform(0.2, 1.2, n)
+    adm2 = 1.0 - coupling * damage + rng.normal(0.0, 0.03, n)
+    # enhancement-like vectors (sharpening/contrast): adm2 and VIF a little above 1
+    enh = rng.random(n) < 0.06
+    adm2 = np.where(enh, rng.uniform(0.98, 1.18, n), adm2)
+    vif = np.where(enh[:, None], np.minimum(vif + rng.uniform(0.0, 0.06, (n, 1)), 1.08), vif)
+    # measurement-like jitter, then keep VIF monotone for most rows
+    vif = vif + rng.normal(0.0, 0.01, vif.shape)
+    keep_sorted = rng.random(n) < 0.9
+    vif = np.where(keep_sorted[:, None], np.sort(vif, axis=1), vif)
+    x = np.column_stack([adm2, vif, np.zeros(n)])
+    return np.clip(x, BOX_LOW, BOX_HIGH)
+
+
+def _cone(rng: np.random.Generator, n: int) -> np.ndarray:
+    vif = np.sort(rng.uniform(0.0, 1.05, (n, 4)), axis=1)
+    adm2 = rng.uniform(0.25, 1.15, n)
+    return np.column_stack([adm2, vif, np.zeros(n)])
+
+
+def _box(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.uniform(BOX_LOW, BOX_HIGH, (n, 6))
+
+
+def sample_features(n: int, seed: int, mix: dict[str, float] | None = None) -> np.ndarray:
+    """``n`` synthetic canonical-6 raw feature vectors, float64 [n, 6]; deterministic in ``seed``."""
+    mix = dict(DEFAULT_MIX if mix is None else mix)
+    names = [k for k in ("manifold", "cone", "box") if mix.get(k, 0.0) > 0]
+    w = np.array([mix[k] for k in names], dtype=np.float64)
+    counts = np.floor(w / w.sum() * n).astype(int)
+    counts[0] += n - counts.sum()
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5EED]))
+    draw = {"manifold": _manifold, "cone": _cone, "box": _box}
+    parts = [draw[k](rng, c) for k, c in zip(names, counts) if c > 0]
+    x = np.concatenate(parts, axis=0) if parts else np.zeros((0, 6))
+    x[:, 5] = _motion(rng, len(x))
+    return x[rng.permutation(len(x))]
+
+
+def synthetic_set(
+    n: int, seed: int, mix: dict[str, float] | None = None, clip: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(X [n,6] float64, y [n] float64)``: synthetic vectors and their teacher scores.
+
+    ``clip=False`` gives the teacher's score before its [0, 100] clip (a smooth target).
+    """
+    from .teacher import load_teacher
+
+    x = sample_features(n, seed, mix)
+    return x, load_teacher().predict(x, clip=clip)
+
+
+__all__ = ["FEATURES", "BOX_LOW", "BOX_HIGH", "DEFAULT_MIX", "sample_features", "synthetic_set"]

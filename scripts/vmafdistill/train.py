@@ -1,0 +1,337 @@
+"""Training of the students: corpus-free pretraining (shared by all folds) and per-fold fine-tuning.
+
+* ``pretrain(arch, hparams, seed)`` fits a student on teacher-labelled synthetic vectors only
+  (``synth.sample_features``). It never sees a corpus, so one pretrained state per arch serves every
+  leave-one-source-out fold and both poolings.
+* ``train_fold(arch, hparams, X_train, y_train, X_val, y_val, seed, init_state=...)`` fits the scaler
+  on ``X_train`` only, re-parametrises the pretrained first layer to that scaler (the function is
+  unchanged), then fine-tunes briefly on the training rows, teacher-labelled jittered copies of them
+  and replayed synthetic vectors, with early stopping on ``(X_val, y_val)`` plus a synthetic
+  validation set. Nothing else is looked at.
+
+Targets are the teacher's scores *before* its [0, 100] clip (smooth; the student's final clamp
+reproduces the clip exactly), limited to [-margin, 100 + margin]; the loss compares the student's
+pre-clamp output limited the same way. For corpus rows whose ``y`` is not the teacher's score of the
+row (clip pooling: ``y`` is the mean of per-frame scores, ``X`` the mean of per-frame features), the
+residual ``y - teacher(X)`` is kept and carried to the row's jittered copies.
+
+Everything is deterministic: ``torch.manual_seed``, ``torch.use_deterministic_algorithms(True)``,
+``torch.set_num_threads(1)``, seeded numpy generators; same inputs give byte-identical weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .students import build_student, resolve_hparams
+from .synth import sample_features
+from .teacher import load_teacher
+
+#: Training knobs; per-arch overrides live in ``students.ARCHS`` and in the caller's ``hparams``.
+TRAIN_DEFAULTS: dict = {
+    # pretraining (synthetic only)
+    "pre_n": 262_144,  # synthetic training vectors
+    "pre_steps": 6000,
+    "pre_batch": 1024,
+    "pre_lr": 3e-3,
+    "pre_seed_data": 1234,  # synthetic draw of pretraining (fixed: shared across seeds of a sweep)
+    # fine-tuning (per fold)
+    "ft_steps": 600,
+    "ft_batch": 512,  # corpus rows + jitter per step
+    "ft_replay_batch": 512,  # synthetic rows per step
+    "ft_lr": 3e-4,
+    "ft_jitter": 16_384,  # teacher-labelled jittered copies of training rows
+    "ft_jitter_sigma": 0.03,  # jitter scale, in units of the training rows' feature std
+    "ft_replay_n": 65_536,
+    "ft_val_every": 50,
+    "ft_syn_val_n": 4096,
+    "ft_syn_val_weight": 0.5,  # weight of the synthetic validation MSE in the early-stopping score
+    # loss
+    "margin": 10.0,
+    "weight_decay": 0.0,
+}
+
+
+def _hp(arch: str, hparams: dict | None) -> dict:
+    hp = dict(TRAIN_DEFAULTS)
+    hp.update(resolve_hparams(arch, hparams))
+    return hp
+
+
+def _setup(seed: int) -> torch.Generator:
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    torch.manual_seed(int(seed))
+    g = torch.Generator()
+    g.manual_seed(int(seed))
+    return g
+
+
+def _synthetic(n: int, seed: int, mix: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic vectors and their unclipped teacher scores (cached per process)."""
+    return _synthetic_cached(int(n), int(seed), None if mix is None else tuple(sorted(mix.items())))
+
+
+@lru_cache(maxsize=8)
+def _synthetic_cached(n: int, seed: int, mix: tuple | None) -> tuple[np.ndarray, np.ndarray]:
+    x = sample_features(n, seed, None if mix is None else dict(mix))
+    y = load_teacher().predict(x, clip=False)
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
+
+
+def _loss(model, x: torch.Tensor, t: torch.Tensor, margin: float, w: torch.Tensor | None = None) -> torch.Tensor:
+    p = torch.clamp(model.raw(x), -margin, 100.0 + margin)
+    e = (p - t) ** 2
+    return (e * w).sum() / w.sum() if w is not None else e.mean()
+
+
+def _fit_scaler(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    std = np.where(std > 1e-6, std, 1.0)
+    return mean, std
+
+
+def _state(model, arch: str, hp: dict, history: dict) -> dict:
+    return {
+        "arch": arch,
+        "hparams": copy.deepcopy(hp),
+        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "history": history,
+    }
+
+
+def _cosine(step: int, total: int, lr: float, warmup: int) -> float:
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    p = (step - warmup) / max(1, total - warmup)
+    return lr * (0.5 * (1.0 + np.cos(np.pi * min(1.0, p))) * 0.999 + 0.001)
+
+
+def pretrain(
+    arch: str,
+    hparams: dict | None = None,
+    seed: int = 0,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> dict:
+    """Corpus-free pretraining of ``arch`` on teacher-labelled synthetic vectors.
+
+    Returns a state dict ``{"arch", "hparams", "state_dict", "history"}`` to pass to ``train_fold``
+    as ``init_state`` (shared by every fold and pooling). Deterministic in ``(arch, hparams, seed)``.
+    """
+    hp = _hp(arch, hparams)
+    g = _setup(seed)
+    t0 = time.process_time()
+    model = build_student(arch, hp)
+    x_np, y_np = _synthetic(int(hp["pre_n"]), int(hp["pre_seed_data"]), hp.get("mix"))
+    mean, std = _fit_scaler(x_np)
+    model.set_scaler(mean, std)
+    history: dict = {"step": [], "loss": [], "val": []}
+    steps = int(hp["pre_steps"]) if hp["kind"] != "reweight_svm" else 0  # the SVM re-weighting starts exact
+    if steps > 0:
+        m = float(hp["margin"])
+        x = torch.tensor(x_np, dtype=torch.float32)
+        y = torch.tensor(np.clip(y_np, -m, 100.0 + m), dtype=torch.float32)
+        xv_np, yv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1)
+        xv = torch.tensor(xv_np, dtype=torch.float32)
+        yv = torch.tensor(np.clip(yv_np, -m, 100.0 + m), dtype=torch.float32)
+        opt = torch.optim.Adam(model.parameters(), lr=float(hp["pre_lr"]), weight_decay=float(hp["weight_decay"]))
+        bs = int(hp["pre_batch"])
+        n = len(x)
+        perm = torch.randperm(n, generator=g)
+        pos = 0
+        model.train()
+        report = max(1, steps // 20)
+        running = 0.0
+        for step in range(steps):
+            for group in opt.param_groups:
+                group["lr"] = _cosine(step, steps, float(hp["pre_lr"]), max(1, steps // 50))
+            if pos + bs > n:
+                perm = torch.randperm(n, generator=g)
+                pos = 0
+            idx = perm[pos : pos + bs]
+            pos += bs
+            loss = _loss(model, x[idx], y[idx], m)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            running += loss.item()
+            if (step + 1) % report == 0 or step + 1 == steps:
+                with torch.no_grad():
+                    val = float(_loss(model, xv, yv, m))
+                history["step"].append(step + 1)
+                history["loss"].append(running / report)
+                history["val"].append(val)
+                if progress is not None:
+                    progress(step + 1, running / report, val)
+                running = 0.0
+        n_lbfgs = int(hp.get("pre_lbfgs", 0))
+        if n_lbfgs > 0:  # full-batch polish
+            nb = min(n, int(hp.get("pre_lbfgs_n", 65536)))
+            xb, yb = x[:nb], y[:nb]
+            lb = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=n_lbfgs, history_size=20,
+                                   line_search_fn="strong_wolfe", tolerance_grad=0.0, tolerance_change=0.0)
+
+            def closure():
+                lb.zero_grad(set_to_none=True)
+                loss_ = _loss(model, xb, yb, m)
+                loss_.backward()
+                return loss_
+
+            lb.step(closure)
+            with torch.no_grad():
+                history["lbfgs_val"] = float(_loss(model, xv, yv, m))
+        model.eval()
+    history["cpu_s"] = time.process_time() - t0
+    return _state(model, arch, hp, history)
+
+
+def _targets(teacher, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unclipped targets for corpus rows and each row's residual ``y - teacher(x)``."""
+    raw = teacher.predict(x, clip=False)
+    resid = np.asarray(y, dtype=np.float64) - np.clip(raw, 0.0, 100.0)
+    return raw + resid, resid
+
+
+def train_fold(
+    arch: str,
+    hparams: dict | None,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray | None,
+    y_val: np.ndarray | None,
+    seed: int = 0,
+    init_state: dict | None = None,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> tuple[torch.nn.Module, dict]:
+    """Fine-tune (or train from scratch when ``init_state`` is None) ``arch`` on one fold.
+
+    ``X_*`` are canonical-6 raw features (float64 [N, 6]: frames, or clip means for clip pooling),
+    ``y_*`` the matching teacher scores (per frame, or clip means). The scaler is fitted on
+    ``X_train``; early stopping looks only at ``(X_val, y_val)`` and synthetic validation vectors.
+    Returns ``(model in eval mode, history)``; ``history`` has ``step``, ``loss``, ``val``,
+    ``best_step``, ``best_val`` and ``cpu_s``.
+    """
+    hp = _hp(arch, hparams)
+    g = _setup(seed)
+    t0 = time.process_time()
+    teacher = load_teacher()
+    m = float(hp["margin"])
+    X_train = np.asarray(X_train, dtype=np.float64)
+    y_train = np.asarray(y_train, dtype=np.float64)
+    if X_train.ndim != 2 or X_train.shape[1] != 6 or len(X_train) != len(y_train):
+        raise ValueError("X_train must be [N, 6] with N == len(y_train)")
+    model = build_student(arch, hp)
+    mean, std = _fit_scaler(X_train)
+    steps = int(hp["ft_steps"])
+    if init_state is not None:
+        model.load_state_dict(init_state["state_dict"])
+        model.rescale_(mean, std)
+    else:
+        model.set_scaler(mean, std)
+        steps = int(hp.get("scratch_steps", hp["pre_steps"]))  # no prior: train longer
+
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xF01D]))
+    # corpus rows + teacher-labelled jitter around them (residual carried along)
+    t_rows, resid = _targets(teacher, X_train, y_train)
+    n_jit = int(hp["ft_jitter"])
+    if n_jit > 0 and len(X_train) > 0:
+        src = rng.integers(0, len(X_train), n_jit)
+        xj = X_train[src] + rng.normal(0.0, 1.0, (n_jit, 6)) * (float(hp["ft_jitter_sigma"]) * std)
+        xj[:, 5] = np.maximum(xj[:, 5], 0.0)
+        tj = teacher.predict(xj, clip=False) + resid[src]
+        x_c = np.concatenate([X_train, xj])
+        t_c = np.concatenate([t_rows, tj])
+        w_c = np.concatenate([np.full(len(X_train), 1.0), np.full(n_jit, 1.0)])
+    else:
+        x_c, t_c, w_c = X_train, t_rows, np.ones(len(X_train))
+    # synthetic replay and synthetic validation (corpus-free, fixed draws)
+    xs_np, ts_np = _synthetic(int(hp["ft_replay_n"]), int(hp["pre_seed_data"]) + 2)
+    xsv_np, tsv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1)
+
+    f32 = torch.float32
+    xc = torch.tensor(x_c, dtype=f32)
+    tc = torch.tensor(np.clip(t_c, -m, 100.0 + m), dtype=f32)
+    wc = torch.tensor(w_c, dtype=f32)
+    xs = torch.tensor(xs_np, dtype=f32)
+    ts = torch.tensor(np.clip(ts_np, -m, 100.0 + m), dtype=f32)
+    xsv = torch.tensor(xsv_np, dtype=f32)
+    tsv = torch.tensor(np.clip(tsv_np, -m, 100.0 + m), dtype=f32)
+    has_val = X_val is not None and y_val is not None and len(X_val) > 0
+    if has_val:
+        tv_np, _ = _targets(teacher, np.asarray(X_val, dtype=np.float64), np.asarray(y_val, dtype=np.float64))
+        xv = torch.tensor(np.asarray(X_val, dtype=np.float64), dtype=f32)
+        tv = torch.tensor(np.clip(tv_np, -m, 100.0 + m), dtype=f32)
+    syn_w = float(hp["ft_syn_val_weight"])
+
+    def score() -> float:
+        with torch.no_grad():
+            s = syn_w * float(_loss(model, xsv, tsv, m))
+            if has_val:
+                s += float(_loss(model, xv, tv, m))
+        return s
+
+    history: dict = {"step": [0], "loss": [float("nan")], "val": [score()]}
+    best_val, best_step = history["val"][0], 0
+    best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if progress is not None:
+        progress(0, float("nan"), best_val)
+    if steps > 0 and len(list(model.parameters())) > 0:
+        lr = float(hp["ft_lr"] if init_state is not None else hp["pre_lr"])
+        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=float(hp["weight_decay"]))
+        bc, bs = int(hp["ft_batch"]), int(hp["ft_replay_batch"])
+        every = max(1, int(hp["ft_val_every"]))
+        running = 0.0
+        model.train()
+        for step in range(steps):
+            for group in opt.param_groups:
+                group["lr"] = _cosine(step, steps, lr, max(1, steps // 20))
+            ic = torch.randint(0, len(xc), (min(bc, max(1, len(xc))),), generator=g)
+            parts_x, parts_t, parts_w = [xc[ic]], [tc[ic]], [wc[ic]]
+            if bs > 0:
+                js = torch.randint(0, len(xs), (bs,), generator=g)
+                parts_x.append(xs[js])
+                parts_t.append(ts[js])
+                parts_w.append(torch.ones(bs))
+            loss = _loss(model, torch.cat(parts_x), torch.cat(parts_t), m, torch.cat(parts_w))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            running += loss.item()
+            if (step + 1) % every == 0 or step + 1 == steps:
+                model.eval()
+                val = score()
+                model.train()
+                k = (step % every) + 1
+                history["step"].append(step + 1)
+                history["loss"].append(running / k)
+                history["val"].append(val)
+                running = 0.0
+                if val < best_val:
+                    best_val, best_step = val, step + 1
+                    best = {k_: v.detach().clone() for k_, v in model.state_dict().items()}
+                if progress is not None:
+                    progress(step + 1, history["loss"][-1], val)
+    model.load_state_dict(best)
+    model.eval()
+    history["best_step"] = best_step
+    history["best_val"] = best_val
+    history["cpu_s"] = time.process_time() - t0
+    return model, history
+
+
+def predict(model: torch.nn.Module, X: np.ndarray) -> np.ndarray:
+    """Scores of ``model`` on canonical-6 raw features ``X`` [N, 6], float64 [N]."""
+    with torch.no_grad():
+        return model(torch.as_tensor(np.asarray(X, dtype=np.float64), dtype=torch.float32)).double().numpy()
+
+
+__all__ = ["TRAIN_DEFAULTS", "pretrain", "train_fold", "predict"]
