@@ -132,22 +132,25 @@ class ReweightSVM(Student):
         order = np.asarray(_MODEL_ORDER)
         # fold the permutation into the normalisation: canonical-order slopes/intercepts
         inv = np.argsort(order)
-        self.register_buffer("svm_slopes", torch.tensor(t.slopes[inv], dtype=torch.float32))
-        self.register_buffer("svm_intercepts", torch.tensor(t.intercepts[inv], dtype=torch.float32))
-        self.register_buffer("sv", torch.tensor(t.support_vectors[:, inv], dtype=torch.float32))
-        self.register_buffer("alpha", torch.tensor(t.alpha, dtype=torch.float32))
+        f64 = torch.float64
+        self.register_buffer("svm_slopes", torch.tensor(t.slopes[inv], dtype=f64))
+        self.register_buffer("svm_intercepts", torch.tensor(t.intercepts[inv], dtype=f64))
+        self.register_buffer("sv", torch.tensor(t.support_vectors[:, inv], dtype=f64))
+        # score = (sum_i alpha_i k_i - rho - intercept) / slope, folded into alpha and one bias
+        self.register_buffer("alpha", torch.tensor(t.alpha / t.score_slope, dtype=f64))
+        self.register_buffer("svm_bias", torch.tensor((-t.rho - t.score_intercept) / t.score_slope, dtype=f64))
         self.gamma = float(t.gamma)
-        self.rho = float(t.rho)
-        self.score_slope = float(t.score_slope)
-        self.score_intercept = float(t.score_intercept)
+
+    def float(self):  # keep the SVM's float64 constants (Module.float would cast them)
+        return self
 
     def body(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.mean + self.std * (self.w * z + self.b)
+        f64 = torch.float64
+        x = self.mean.to(f64) + self.std.to(f64) * (self.w.to(f64) * z.to(f64) + self.b.to(f64))
         xn = x * self.svm_slopes + self.svm_intercepts
         d = xn[:, None, :] - self.sv[None, :, :]
-        k = torch.exp(-self.gamma * (d * d).sum(dim=2))
-        s = k @ self.alpha - self.rho
-        return (s - self.score_intercept) / self.score_slope
+        k = torch.exp((d * d).sum(dim=2) * (-self.gamma))
+        return (k @ self.alpha + self.svm_bias).to(z.dtype)
 
     def rescale_(self, mean, std) -> None:
         """x' = w x + (m0 (1 - w) + b s0): keep w, solve b for the new (m1, s1)."""

@@ -29,7 +29,7 @@ BOX_HIGH = np.array([1.20, 1.10, 1.10, 1.10, 1.10, 64.0])
 MOTION_MAX = 64.0
 
 #: Default mixture weights of the three components.
-DEFAULT_MIX = {"manifold": 0.55, "cone": 0.30, "box": 0.15}
+DEFAULT_MIX = {"manifold": 0.4, "cone": 0.4, "box": 0.2}
 
 
 def _motion(rng: np.random.Generator, n: int) -> np.ndarray:
