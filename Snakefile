@@ -3,18 +3,22 @@
 #   snakemake --cores 8 features    the corpus and its libvmaf feature tables only
 # See README.md.
 
+import os
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+include: "rules/common.smk"
 
 
 validate(config, "schemas/config.schema.yaml")
 
 
-include: "rules/common.smk"
 include: "rules/demo.smk"
 include: "rules/features.smk"
 

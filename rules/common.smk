@@ -9,11 +9,17 @@ sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
 
 from snakemake.exceptions import WorkflowError
 
+from vmafdistill import configcheck
 from vmafdistill import corpus as corpus_lib
 from vmafdistill import demo as demo_lib
 from vmafdistill import ffmpeg as ffmpeg_lib
 
 WORKDIR = os.path.realpath(os.getcwd())
+
+try:  # one clear line per problem, before snakemake.utils.validate's full dump
+    configcheck.check_config(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
+except configcheck.ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
 
 
 def _data_root():

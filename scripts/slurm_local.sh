@@ -139,6 +139,9 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 MinJobAge=300
+# reject at sbatch time what can never run here (e.g. more CPUs than the node has)
+# instead of leaving it PENDING (PartitionConfig) forever, which hangs snakemake
+EnforcePartLimits=ALL
 MpiDefault=none
 SwitchType=switch/none
 SchedulerType=sched/backfill

