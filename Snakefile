@@ -21,9 +21,10 @@ validate(config, "schemas/config.schema.yaml")
 
 include: "rules/demo.smk"
 include: "rules/features.smk"
+include: "rules/loso.smk"
 
 
 rule all:
     default_target: True
     input:
-        rules.features.input,
+        rules.loso.input,

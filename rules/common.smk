@@ -109,3 +109,32 @@ def clip_records():
 
 def demo_dataset_input(wildcards):
     return [os.path.join(demo_lib.DEMO_ROOT, demo_lib.DATASET_FILE)] if IS_DEMO else []
+
+
+# --- LOSO -----------------------------------------------------------------------------------------
+from vmafdistill import fold_id as _fold_id
+
+FOLDS = {_fold_id(s): s for s in SOURCES}
+ARCHS = list(config["archs"])
+POOLINGS = list(config["pooling"])
+SEEDS = [int(s) for s in config["seeds"]]
+if len(FOLDS) < 2:
+    raise WorkflowError(
+        f"corpus error: leave-one-source-out needs at least 2 sources, the corpus has {len(FOLDS)}"
+    )
+if len(FOLDS) != len(SOURCES):
+    raise WorkflowError(f"corpus error: source names {SOURCES} collide as fold ids")
+
+
+def loso_predictions():
+    return expand(
+        "results/loso/{arch}/{pooling}/{fold}/seed{seed}/predictions.parquet",
+        arch=ARCHS,
+        pooling=POOLINGS,
+        fold=sorted(FOLDS),
+        seed=SEEDS,
+    )
+
+
+def external_model_paths():
+    return [os.path.abspath(p) for p in config.get("external_models", [])]

@@ -12,7 +12,12 @@
 #
 # Client tools (sinfo, squeue, sbatch, and the Snakemake slurm executor) must see
 #   export SLURM_CONF=STATE_DIR/etc/slurm.conf
-# which `start` prints.
+# which `start` prints. Inside jobs that is not enough: the plugin's jobstep
+# executor strips every SLURM_* variable (SLURM_CONF included) before its
+# nested `srun`, which then only finds a config at a default path. So `start`
+# also links /run/slurm/conf/slurm.conf (the path a configless slurmd would
+# cache to; looked up after /etc/slurm/slurm.conf) to STATE_DIR's config, if
+# that path is free or is already such a link; `stop` removes the link again.
 #
 # Environment knobs: SLURM_PARTITION (default: debug; "default" is not allowed
 # as a name by Slurm), SLURM_CTLD_PORT (6817), SLURMD_PORT (6818),
@@ -166,6 +171,33 @@ ConstrainRAMSpace=no
 EOF
 }
 
+RUN_CONF=/run/slurm/conf/slurm.conf
+
+link_default_conf() {  # so that srun inside jobs (no SLURM_CONF) finds our config
+    local S=$1 cur
+    if [[ -e /etc/slurm/slurm.conf ]]; then
+        log "warning: /etc/slurm/slurm.conf exists and wins over $RUN_CONF for srun inside jobs"
+    fi
+    if [[ -L $RUN_CONF ]]; then
+        cur=$(readlink "$RUN_CONF")
+        if [[ $cur != "$S/etc/slurm.conf" && $cur != */etc/slurm.conf ]]; then
+            die "$RUN_CONF links to $cur, not ours; remove it or stop that cluster"
+        fi
+        [[ $cur == "$S/etc/slurm.conf" ]] || log "warning: relinking $RUN_CONF from $cur"
+    elif [[ -e $RUN_CONF ]]; then
+        die "$RUN_CONF exists (configless slurmd?); refusing to replace it"
+    fi
+    mkdir -p "$(dirname "$RUN_CONF")"
+    ln -sfn "$S/etc/slurm.conf" "$RUN_CONF"
+}
+
+unlink_default_conf() {
+    local S=$1
+    if [[ -L $RUN_CONF && $(readlink "$RUN_CONF") == "$S/etc/slurm.conf" ]]; then
+        rm -f "$RUN_CONF"
+    fi
+}
+
 node_state() {  # prints e.g. "idle", "drain", "" if the controller does not answer
     SLURM_CONF="$1/etc/slurm.conf" timeout 10 sinfo -h -N -n "$NODE" -o '%T' 2>/dev/null | head -1 || true
 }
@@ -185,6 +217,7 @@ cmd_start() {
         # stale pieces from an earlier, crashed run would confuse us
         cmd_stop "$S" >/dev/null 2>&1 || true
         write_config "$S"
+        link_default_conf "$S"
 
         # --- munge
         if [[ ! -s $S/munge/munge.key ]]; then
@@ -274,6 +307,7 @@ cmd_stop() {
         rm -f "$S/$d.pid"
     done
     rm -f "$S/munge/munge.socket" "$S/munge/munge.socket.lock"
+    unlink_default_conf "$S"
 }
 
 # ---------------------------------------------------------------- status

@@ -3,6 +3,8 @@
 Rules and entry-point scripts stay thin; the logic lives here so tests can import it directly.
 """
 
+import re
+
 #: The canonical-6 libvmaf features, in the one order used everywhere (tables, models, ONNX).
 FEATURES: tuple[str, ...] = ("adm2", "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3", "motion2")
 
@@ -17,3 +19,8 @@ LIBVMAF_KEYS: dict[str, str] = {
 }
 
 TEACHER = "vmaf_v0.6.1"
+
+
+def fold_id(source: str) -> str:
+    """A source name as a safe LOSO fold id (file-name characters only)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", source)

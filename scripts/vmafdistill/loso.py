@@ -12,21 +12,15 @@ scores of ~100 would only inflate the correlations.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
-from . import FEATURES
+from . import FEATURES, fold_id  # noqa: F401 - fold_id re-exported
 
 METRICS = ("plcc", "srocc", "krocc", "rmse")
-
-
-def fold_id(source: str) -> str:
-    """A source name as a safe fold id (file-name characters only)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", source)
 
 
 @dataclass(frozen=True)

@@ -232,12 +232,16 @@ def train_fold(
     model = build_student(arch, hp)
     mean, std = _fit_scaler(X_train)
     steps = int(hp["ft_steps"])
+    scratch = init_state is None and int(hp["pre_steps"]) > 0  # no prior: train with the pretraining budget
     if init_state is not None:
+        if init_state.get("arch", arch) != arch:
+            raise ValueError(f"init_state is for arch {init_state.get('arch')!r}, not {arch!r}")
         model.load_state_dict(init_state["state_dict"])
         model.rescale_(mean, std)
     else:
         model.set_scaler(mean, std)
-        steps = int(hp.get("scratch_steps", hp["pre_steps"]))  # no prior: train longer
+        if scratch:
+            steps = int(hp.get("scratch_steps", hp["pre_steps"]))
 
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xF01D]))
     # corpus rows + teacher-labelled jitter around them (residual carried along)
@@ -285,7 +289,7 @@ def train_fold(
     if progress is not None:
         progress(0, float("nan"), best_val)
     if steps > 0 and len(list(model.parameters())) > 0:
-        lr = float(hp["ft_lr"] if init_state is not None else hp["pre_lr"])
+        lr = float(hp["pre_lr"] if scratch else hp["ft_lr"])
         opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=float(hp["weight_decay"]))
         bc, bs = int(hp["ft_batch"]), int(hp["ft_replay_batch"])
         every = max(1, int(hp["ft_val_every"]))

@@ -1,0 +1,69 @@
+"""Entry point: LOSO tables (summary, per fold), plots, external ONNX models, a rich summary."""
+
+from pathlib import Path
+
+import polars as pl
+from rich.table import Table
+
+from vmafdistill.atomic import write_csv, write_parquet, write_text
+from vmafdistill.loso import clip_predictions, fold_id, fold_table, summary_markdown, summary_table
+from vmafdistill.onnxrun import predict_onnx
+from vmafdistill.plots import fold_plcc, scatter
+from vmafdistill.ui import JobLog, fail
+
+snakemake = globals()["snakemake"]
+log = JobLog(snakemake.log[0])
+parts = []
+for path in snakemake.input.predictions:
+    p = Path(path)  # results/loso/{arch}/{pooling}/{fold}/seed{seed}/predictions.parquet
+    arch, pooling, seed = p.parts[-5], p.parts[-4], int(p.parts[-2].removeprefix("seed"))
+    parts.append(
+        pl.read_parquet(p).with_columns(
+            pl.lit(arch).alias("model"), pl.lit(arch).alias("arch"), pl.lit(pooling).alias("pooling"),
+            pl.lit(seed).alias("seed"),
+        )  # fmt: skip
+    )
+predictions = pl.concat(parts, how="vertical_relaxed")
+
+clips = pl.read_parquet(snakemake.input.clips)
+frames = pl.read_parquet(snakemake.input.frames)
+for model_path in snakemake.params.external:
+    name = Path(model_path).stem
+    try:
+        ids = tuple(sorted(clips["clip_id"]))
+        student = clip_predictions(lambda x: predict_onnx(model_path, x), "frame", ids, clips, frames)
+    except Exception as exc:  # noqa: BLE001 - any ORT failure: name the model
+        fail(log, f"external model {model_path}: cannot be scored ({exc})")
+    c = clips.sort("clip_id")
+    parts.append(
+        c.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
+            pl.col("source").map_elements(fold_id, return_dtype=pl.String).alias("fold"),
+            pl.Series("teacher", c["vmaf"].to_numpy()),
+            pl.Series("student", student), pl.lit(f"external:{name}").alias("model"),
+            pl.lit(name).alias("arch"), pl.lit("frame").alias("pooling"), pl.lit(0).alias("seed"),
+        )  # fmt: skip
+    )
+predictions = pl.concat(parts, how="vertical_relaxed")
+if not snakemake.params.self_pairs_in_metrics:
+    predictions = predictions.filter(~pl.col("self_pair"))
+
+folds = fold_table(predictions)
+summary = summary_table(predictions, folds)
+write_csv(snakemake.output.folds, folds)
+write_csv(snakemake.output.summary_csv, summary)
+write_parquet(snakemake.output.summary_parquet, summary)
+write_text(snakemake.output.summary_md, "# LOSO summary (held-out clips, student vs vmaf_v0.6.1)\n\n" + summary_markdown(summary))
+scatter(predictions, snakemake.output.scatter)
+fold_plcc(folds, snakemake.output.fold_plcc)
+
+table = Table(title="LOSO: held-out clips, student vs teacher (mean ± std across folds)")
+for col in ("model", "pooling", "PLCC", "SROCC", "KROCC", "RMSE", "max |err|"):
+    table.add_column(col, justify="right" if col not in ("model", "pooling") else "left")
+for r in summary.iter_rows(named=True):
+    table.add_row(
+        r["model"], r["pooling"], f"{r['plcc_mean']:.5f} ± {r['plcc_std']:.5f}", f"{r['srocc_mean']:.4f}",
+        f"{r['krocc_mean']:.4f}", f"{r['rmse_mean']:.3f} ± {r['rmse_std']:.3f}", f"{r['max_abs_error']:.3f}",
+    )  # fmt: skip
+log.console.print(table)
+log.plain(summary_markdown(summary))
+log.close()

@@ -1,0 +1,25 @@
+"""Entry point: corpus-free pretraining of one arch on teacher-labelled synthetic vectors.
+
+It looks at no corpus, so one state per arch (and seed) is shared by every LOSO fold and pooling.
+"""
+
+import io
+
+import torch
+
+from vmafdistill.atomic import write_bytes
+from vmafdistill.train import pretrain
+from vmafdistill.ui import JobLog
+
+snakemake = globals()["snakemake"]
+log = JobLog(snakemake.log[0])
+arch, seed = snakemake.wildcards.arch, int(snakemake.wildcards.seed)
+with log.progress(f"pretrain {arch}", total=None) as bar:
+    state = pretrain(arch, dict(snakemake.params.hparams), seed, progress=lambda s, loss, val: bar.advance(
+        f"step {s} loss {loss:.4g} val {val:.4g}" if val == val else "", steps=0))
+buf = io.BytesIO()
+torch.save(state, buf)
+write_bytes(snakemake.output[0], buf.getvalue())
+h = state.get("history", {})
+log.info(f"pretrain {arch} seed {seed}: best synthetic val {h.get('best_val', float('nan')):.4g}, {h.get('cpu_s', 0):.1f} CPU s")
+log.close()

@@ -1,0 +1,52 @@
+"""Entry point: one LOSO fold x arch. Fits each pooling's student on the training sources only
+(scaler, early stopping on the hash-split validation clips), then predicts the held-out source."""
+
+import polars as pl
+import torch
+
+from vmafdistill.atomic import write_parquet
+from vmafdistill.features import table_sha256
+from vmafdistill.loso import clip_predictions, make_fold, pooled_samples
+from vmafdistill.modelio import save_student
+from vmafdistill.train import predict, train_fold
+from vmafdistill.ui import JobLog
+
+snakemake = globals()["snakemake"]
+log = JobLog(snakemake.log[0])
+arch, fold_name, seed = snakemake.wildcards.arch, snakemake.wildcards.fold, int(snakemake.wildcards.seed)
+held_out = snakemake.params.held_out
+hparams = dict(snakemake.params.hparams)
+clips = pl.read_parquet(snakemake.input.clips)
+frames = pl.read_parquet(snakemake.input.frames)
+fold = make_fold(clips, held_out, float(snakemake.params.val_fraction))  # asserts membership
+init_state = torch.load(snakemake.input.pretrained, map_location="cpu", weights_only=False)
+features_sha = table_sha256(snakemake.input.frames)
+test = clips.filter(pl.col("clip_id").is_in(list(fold.test_clips))).sort("clip_id")
+
+for pooling, model_out, pred_out in zip(snakemake.params.poolings, snakemake.output.models, snakemake.output.predictions):
+    x_tr, y_tr = pooled_samples(pooling, fold.train_clips, clips, frames)
+    x_va, y_va = pooled_samples(pooling, fold.val_clips, clips, frames) if fold.val_clips else (None, None)
+    with log.progress(f"{arch}/{pooling} fold {fold_name}", total=None) as bar:
+        model, history = train_fold(
+            arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
+            progress=lambda s, loss, val: bar.advance(f"step {s} loss {loss:.4g} val {val:.4g}", steps=0),
+        )  # fmt: skip
+    student = clip_predictions(lambda x: predict(model, x), pooling, fold.test_clips, clips, frames)
+    out = test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
+        pl.lit(fold_name).alias("fold"),
+        pl.Series("teacher", test["vmaf"].to_numpy()),
+        pl.Series("student", student),
+    )
+    write_parquet(pred_out, out)
+    meta = {
+        "fold": fold_name, "held_out": held_out, "pooling": pooling, "seed": seed,
+        "train_clips": list(fold.train_clips), "val_clips": list(fold.val_clips),
+        "features_sha256": features_sha, "history": {k: v for k, v in history.items() if not isinstance(v, list)},
+    }  # fmt: skip
+    save_student(model_out, model, arch, hparams, meta)
+    rmse = float(((out["student"] - out["teacher"]) ** 2).mean() ** 0.5)
+    log.info(
+        f"{arch}/{pooling} held-out {held_out}: {len(x_tr)} training rows, {len(fold.val_clips)} validation clips, "
+        f"best step {history.get('best_step')}, held-out clip RMSE {rmse:.4f}, {history.get('cpu_s', 0):.1f} CPU s"
+    )
+log.close()
