@@ -22,9 +22,11 @@ validate(config, "schemas/config.schema.yaml")
 include: "rules/demo.smk"
 include: "rules/features.smk"
 include: "rules/loso.smk"
+include: "rules/export.smk"
+include: "rules/gate.smk"
 
 
 rule all:
     default_target: True
     input:
-        rules.loso.input,
+        rules.gate.input,

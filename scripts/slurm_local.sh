@@ -35,7 +35,7 @@ die() { echo "slurm_local: error: $*" >&2; exit 1; }
 log() { echo "slurm_local: $*" >&2; }
 
 usage() {
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -44,12 +44,15 @@ need_root() { [[ $(id -u) -eq 0 ]] || die "must run as root"; }
 # ---------------------------------------------------------------- install
 cmd_install() {
     need_root
-    local pkgs=(slurmctld slurmd slurm-client munge)
-    if dpkg-query -W -f='${Status}\n' "${pkgs[@]}" 2>/dev/null | grep -qv 'install ok installed' \
-        || [[ $(dpkg-query -W -f='${Status}\n' "${pkgs[@]}" 2>/dev/null | wc -l) -ne ${#pkgs[@]} ]]; then
+    local pkgs=(slurmctld slurmd slurm-client munge) missing=() p
+    for p in "${pkgs[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        log "installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+        apt-get install -y -qq -o Dpkg::Use-Pty=0 "${pkgs[@]}" >/dev/null
     fi
     for b in slurmctld slurmd sinfo squeue sbatch munged mungekey; do
         command -v "$b" >/dev/null || die "$b not found after install"
@@ -285,7 +288,7 @@ cmd_stop() {
     if pid_alive "$S/slurmctld.pid" slurmctld >/dev/null; then
         ids=$(SLURM_CONF="$S/etc/slurm.conf" timeout 10 squeue -h -t PD,R,CG,S -o %i 2>/dev/null || true)
         if [[ -n $ids ]]; then
-            log "cancelling jobs: $(echo $ids)"
+            log "cancelling jobs: ${ids//$'\n'/ }"
             # shellcheck disable=SC2086
             SLURM_CONF="$S/etc/slurm.conf" timeout 10 scancel $ids || true
             for _ in $(seq 20); do

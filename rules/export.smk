@@ -1,0 +1,96 @@
+# Final students per tier (config `tiers`): fine-tuned on every source from the arch's pretrained
+# state, exported to one self-contained .onnx file each, with a model card.
+
+from vmafdistill import FEATURES as _FEATURES
+from vmafdistill import golden as golden_lib
+
+TIERS = dict(config["tiers"])
+TIER_NAMES = list(TIERS)
+FINAL_SEED = SEEDS[0]
+GOLDEN_RECORD = str(golden_lib.RECORD)
+for _tier, _spec in TIERS.items():
+    if _spec["arch"] not in config["archs"]:
+        raise WorkflowError(
+            f"config tiers.{_tier}.arch: {_spec['arch']!r} is not a key of config `archs` ({', '.join(ARCHS)})"
+        )
+    if _spec["pooling"] not in POOLINGS:
+        raise WorkflowError(
+            f"config tiers.{_tier}.pooling: {_spec['pooling']!r} is not in config `pooling` {POOLINGS} "
+            "(the gate needs its LOSO result)"
+        )
+
+
+def tier_arch(wildcards):
+    return TIERS[wildcards.tier]["arch"]
+
+
+def tier_model_config(wildcards):
+    """The config that determines a tier's model (its card's config_fingerprint hashes this)."""
+    spec = TIERS[wildcards.tier]
+    return {
+        "tier": wildcards.tier,
+        **spec,
+        "hparams": config["archs"][spec["arch"]],
+        "seed": FINAL_SEED,
+        "val_fraction": config["val_fraction"],
+        "opset": config["opset"],
+        "features": list(_FEATURES),
+    }
+
+
+wildcard_constraints:
+    tier="|".join(TIER_NAMES),
+
+
+rule train_final:
+    input:
+        frames="results/features/frames.parquet",
+        clips="results/features/clips.parquet",
+        pretrained=lambda w: f"results/pretrain/{tier_arch(w)}/seed{FINAL_SEED}.pt",
+    output:
+        "results/export/{tier}.pt",
+    log:
+        "logs/export/train_{tier}.log",
+    benchmark:
+        "results/benchmarks/export/train_{tier}.tsv"
+    params:
+        tier=lambda w: TIERS[w.tier],
+        hparams=lambda w: config["archs"][tier_arch(w)],
+        seed=FINAL_SEED,
+        val_fraction=config["val_fraction"],
+    threads: 1
+    conda:
+        "../envs/export.yaml"
+    script:
+        "../scripts/train_final.py"
+
+
+rule export_tier:
+    input:
+        model="results/export/{tier}.pt",
+        frames="results/features/frames.parquet",
+        clips="results/features/clips.parquet",
+        summary="results/loso/summary.parquet",
+        folds="results/loso/folds.csv",
+        golden=GOLDEN_RECORD,
+    output:
+        onnx="results/export/{tier}.onnx",
+        card="results/export/{tier}.json",
+    log:
+        "logs/export/export_{tier}.log",
+    benchmark:
+        "results/benchmarks/export/export_{tier}.tsv"
+    params:
+        tier=lambda w: TIERS[w.tier],
+        opset=config["opset"],
+        model_config=tier_model_config,
+    threads: 1
+    conda:
+        "../envs/export.yaml"
+    script:
+        "../scripts/export_tier.py"
+
+
+rule export:
+    input:
+        expand("results/export/{tier}.{ext}", tier=TIER_NAMES, ext=("onnx", "json")),

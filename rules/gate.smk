@@ -1,0 +1,44 @@
+# The gate (the workflow's verdict on the exported tiers) and the corpus-free healthcheck.
+
+GATE_THRESHOLDS = ("plcc_min", "srocc_min", "plcc_preferred", "ulp_max", "teacher_tolerance")
+
+
+rule gate:
+    input:
+        summary="results/loso/summary.parquet",
+        onnx=expand("results/export/{tier}.onnx", tier=TIER_NAMES),
+        cards=expand("results/export/{tier}.json", tier=TIER_NAMES),
+        frames="results/features/frames.parquet",
+        teacher_check="results/features/teacher_check.json",
+        golden=GOLDEN_RECORD,
+    output:
+        json="results/gate/report.json",
+        md="results/gate/report.md",
+    log:
+        # declared logs survive a failed job (Snakemake removes a failed job's outputs)
+        log="logs/gate/gate.log",
+        report_json="logs/gate/report.json",
+        report_md="logs/gate/report.md",
+    benchmark:
+        "results/benchmarks/gate.tsv"
+    params:
+        tiers=TIERS,
+        thresholds={k: config[k] for k in GATE_THRESHOLDS},
+    conda:
+        "../envs/export.yaml"
+    script:
+        "../scripts/gate.py"
+
+
+rule healthcheck:
+    log:
+        "logs/healthcheck.log",
+    params:
+        ffmpeg=FFMPEG,
+        origin=FFMPEG_ORIGIN,
+        export_dir="results/export",
+        golden=GOLDEN_RECORD,
+    conda:
+        "../envs/export.yaml"
+    script:
+        "../scripts/healthcheck.py"

@@ -1,0 +1,39 @@
+"""Entry point: the gate. Runs every check, writes the reports (results/gate/ and a copy in logs/gate/,
+which Snakemake keeps when the job fails), prints a summary table, and exits 1 naming every failed check."""
+
+from pathlib import Path
+
+from vmafdistill import gate
+from vmafdistill.atomic import write_json, write_text
+from vmafdistill.export import TierSpec
+from vmafdistill.ui import JobLog, fail
+
+snakemake = globals()["snakemake"]
+log = JobLog(snakemake.log.log)
+tiers = {name: TierSpec.from_config(name, spec) for name, spec in snakemake.params.tiers.items()}
+thresholds = gate.Thresholds.from_config(snakemake.params.thresholds)
+inputs = gate.GateInputs(
+    tiers=tiers,
+    summary=Path(snakemake.input.summary),
+    models=dict(zip(tiers, map(Path, snakemake.input.onnx))),  # expand() keeps the config's tier order
+    cards=dict(zip(tiers, map(Path, snakemake.input.cards))),
+    frames=Path(snakemake.input.frames),
+    teacher_check=Path(snakemake.input.teacher_check),
+    golden=Path(snakemake.input.golden),
+)
+checks = gate.run_checks(inputs, thresholds)
+report = gate.report(checks, thresholds, inputs)
+markdown = gate.report_markdown(report)
+for target in (snakemake.log.report_json, snakemake.output.json):
+    write_json(target, report)
+for target in (snakemake.log.report_md, snakemake.output.md):
+    write_text(target, markdown)
+log.console.print(gate.rich_table(checks))
+log.plain(markdown)
+failed = gate.failures(checks)
+if failed:
+    fail(log, f"gate FAILED ({len(failed)} of {len(checks)} checks): "
+              + "; ".join(f"{c.label}: {c.detail}" for c in failed)
+              + f". Report kept in {snakemake.log.report_md}")  # fmt: skip
+log.info(f"gate PASSED: {len(checks)} checks; report in {snakemake.output.md}")
+log.close()
