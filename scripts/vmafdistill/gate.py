@@ -437,3 +437,87 @@ def rich_table(checks: list[Check]):  # noqa: ANN201 - rich.table.Table
     for c in checks:
         table.add_row(c.label, f"[{style.get(c.status, 'yellow')}]{c.status}[/]", c.detail)
     return table
+
+
+# ------------------------------------------------------------------------------------------------
+# healthcheck (no corpus: the toolchain, the golden fixture, and whatever exports exist)
+
+
+def check_ffmpeg(exe: str, origin: str = "") -> Check:
+    from .ffmpeg import FFmpegError, check_libvmaf
+
+    try:
+        info = check_libvmaf(exe, origin)
+    except FFmpegError as exc:
+        return Check("ffmpeg_libvmaf", "", False, str(exc))
+    return Check("ffmpeg_libvmaf", "", True, f"{exe} ({origin}) has libvmaf; {info['ffmpeg_version']}", values=info)
+
+
+def check_golden_libvmaf(exe: str, fixture: dict | None, error: str | None = None) -> Check:
+    """One libvmaf pass over the fixture reproduces its recorded features and vmaf (4 places)."""
+    name = "golden_libvmaf"
+    if fixture is None:
+        return Check(name, "", False, error or "no golden fixture")
+    from .golden import measure_fixture
+
+    try:
+        got = measure_fixture(exe)
+    except Exception as exc:  # noqa: BLE001 - ffmpeg/libvmaf failure
+        return Check(name, "", False, f"libvmaf on the golden fixture failed: {exc}")
+    want_f, got_f = np.asarray(fixture["frame_features"]), np.asarray(got["frame_features"])
+    want_v, got_v = np.asarray(fixture["frame_vmaf"]), np.asarray(got["frame_vmaf"])
+    if want_f.shape != got_f.shape or want_v.shape != got_v.shape:
+        return Check(name, "", False, f"frame count {len(got_v)} vs recorded {len(want_v)}")
+    d_f = float(np.abs(got_f - want_f).max())
+    d_v = float(np.abs(got_v - want_v).max())
+    ok = _places_equal(d_f, 0.0) and _places_equal(d_v, 0.0) and _places_equal(got["vmaf"], fixture["vmaf"])
+    version = f"libvmaf {got['libvmaf_version']} (recorded with {fixture.get('libvmaf_version')})"
+    return Check(name, "", ok, f"vmaf {got['vmaf']:.6f} vs recorded {fixture['vmaf']:.6f}; max per-frame |diff| "
+                 f"features {d_f:.2e}, vmaf {d_v:.2e} (4 places); {version}",
+                 values={"vmaf": got["vmaf"], "recorded": fixture["vmaf"], "libvmaf_version": got["libvmaf_version"]})  # fmt: skip
+
+
+def check_export_file(model: Path, fixture: dict | None) -> Check:
+    """An exported .onnx loads in ORT and matches its card (sha256, bytes, golden score at 4 places)."""
+    model = Path(model)
+    card_path = model.with_suffix(".json")
+    card, err = _json(card_path)
+    if card is None:
+        return Check("export", model.stem, False, err or f"no card {card_path}")
+    data = model.read_bytes()
+    problems = []
+    if card.get("sha256") != ex.sha256_bytes(data):
+        problems.append(f"sha256 {ex.sha256_bytes(data)[:12]}… differs from the card's {str(card.get('sha256'))[:12]}…")
+    if card.get("bytes") != len(data):
+        problems.append(f"{len(data):,} bytes, the card says {card.get('bytes')}")
+    try:
+        ex.check_contract(data)
+        score = ex.golden_score(data, fixture["frame_features"]) if fixture is not None else None
+    except Exception as exc:  # noqa: BLE001
+        return Check("export", model.stem, False, f"{model} does not load/run in ORT or breaks the contract: {exc}")
+    want = (card.get("golden") or {}).get("score")
+    if score is None:
+        problems.append("no golden fixture to score")
+    elif want is None or not _places_equal(score, float(want)):
+        problems.append(f"golden score {score:.6f} vs card {want}")
+    if problems:
+        return Check("export", model.stem, False, f"{model}: " + "; ".join(problems))
+    return Check("export", model.stem, True, f"{model} ({card.get('id')}): sha256, bytes and golden score "
+                 f"{score:.4f} match the card", values={"golden": score})  # fmt: skip
+
+
+def health_checks(exe: str, origin: str, export_dir: str | Path, golden: str | Path) -> list[Check]:
+    from .golden import load_fixture
+
+    fixture, err = _read(Path(golden), load_fixture)
+    checks = [check_ffmpeg(exe, origin)]
+    if checks[0].passed:
+        checks.append(check_golden_libvmaf(exe, fixture, err))
+    else:
+        checks.append(Check("golden_libvmaf", "", False, "not run: no usable ffmpeg with libvmaf"))
+    checks.append(check_golden_teacher(fixture, err))
+    models = sorted(Path(export_dir).glob("*.onnx"))
+    if not models:
+        checks.append(Check("export", "", True, f"no exported models yet in {export_dir}", informative=True))
+    checks += [check_export_file(m, fixture) for m in models]
+    return checks

@@ -1,0 +1,19 @@
+"""Entry point: `snakemake --cores 1 healthcheck`, seconds and no corpus. ffmpeg has libvmaf, the golden
+fixture reproduces through libvmaf and through the teacher, and every exported model in results/export/
+loads in ORT and matches its card. Exits non-zero naming every failure."""
+
+from vmafdistill import gate
+from vmafdistill.ui import JobLog, fail
+
+snakemake = globals()["snakemake"]
+log = JobLog(snakemake.log[0])
+p = snakemake.params
+checks = gate.health_checks(p.ffmpeg, p.origin, p.export_dir, p.golden)
+log.console.print(gate.rich_table(checks))
+for c in checks:
+    log.plain(f"{c.status:13} {c.label}: {c.detail}")
+failed = gate.failures(checks)
+if failed:
+    fail(log, "healthcheck FAILED: " + "; ".join(f"{c.label}: {c.detail}" for c in failed))
+log.info(f"healthcheck passed ({len(checks)} checks)")
+log.close()
