@@ -9,6 +9,10 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
+# one BLAS/OpenMP thread per job: Snakemake runs the jobs in parallel, and results stay deterministic
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 
 configfile: os.path.join(workflow.basedir, "config.yaml")
 

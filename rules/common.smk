@@ -1,4 +1,4 @@
-# Helpers shared by the rule files: corpus ingestion at DAG-build time, input functions.
+# Helpers shared by every stage — corpus ingestion at DAG-build time, input functions.
 # Nothing here prints to stdout (`snakemake --dag | dot` reads it).
 
 import os

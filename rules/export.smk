@@ -20,15 +20,10 @@ for _tier, _spec in TIERS.items():
         )
 
 
-def tier_arch(wildcards):
-    return TIERS[wildcards.tier]["arch"]
-
-
-def tier_model_config(wildcards):
-    """The config that determines a tier's model (its card's config_fingerprint hashes this)."""
-    spec = TIERS[wildcards.tier]
-    return {
-        "tier": wildcards.tier,
+# the config that determines each tier's model (its card's config_fingerprint hashes this)
+TIER_MODEL_CONFIG = {
+    tier: {
+        "tier": tier,
         **spec,
         "hparams": config["archs"][spec["arch"]],
         "seed": FINAL_SEED,
@@ -36,6 +31,8 @@ def tier_model_config(wildcards):
         "opset": config["opset"],
         "features": list(_FEATURES),
     }
+    for tier, spec in TIERS.items()
+}
 
 
 wildcard_constraints:
@@ -46,21 +43,21 @@ rule train_final:
     input:
         frames="results/features/frames.parquet",
         clips="results/features/clips.parquet",
-        pretrained=lambda w: f"results/pretrain/{tier_arch(w)}/seed{FINAL_SEED}.pt",
+        pretrained=lambda w: f"results/pretrain/{TIERS[w.tier]['arch']}/seed{FINAL_SEED}.pt",
     output:
         "results/export/{tier}.pt",
     log:
         "logs/export/train_{tier}.log",
     benchmark:
         "results/benchmarks/export/train_{tier}.tsv"
-    params:
-        tier=lambda w: TIERS[w.tier],
-        hparams=lambda w: config["archs"][tier_arch(w)],
-        seed=FINAL_SEED,
-        val_fraction=config["val_fraction"],
-    threads: 1
     conda:
         "../envs/export.yaml"
+    threads: 1
+    params:
+        tier=lambda w: TIERS[w.tier],
+        hparams=lambda w: config["archs"][TIERS[w.tier]["arch"]],
+        seed=FINAL_SEED,
+        val_fraction=config["val_fraction"],
     script:
         "../scripts/train_final.py"
 
@@ -80,13 +77,13 @@ rule export_tier:
         "logs/export/export_{tier}.log",
     benchmark:
         "results/benchmarks/export/export_{tier}.tsv"
+    conda:
+        "../envs/export.yaml"
+    threads: 1
     params:
         tier=lambda w: TIERS[w.tier],
         opset=config["opset"],
-        model_config=tier_model_config,
-    threads: 1
-    conda:
-        "../envs/export.yaml"
+        model_config=lambda w: TIER_MODEL_CONFIG[w.tier],
     script:
         "../scripts/export_tier.py"
 

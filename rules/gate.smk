@@ -1,6 +1,12 @@
 # The gate (the workflow's verdict on the exported tiers) and the corpus-free healthcheck.
 
-GATE_THRESHOLDS = ("plcc_min", "srocc_min", "plcc_preferred", "ulp_max", "teacher_tolerance")
+GATE_THRESHOLDS = (
+    "plcc_min",
+    "srocc_min",
+    "plcc_preferred",
+    "ulp_max",
+    "teacher_tolerance",
+)
 
 
 rule gate:
@@ -21,11 +27,11 @@ rule gate:
         report_md="logs/gate/report.md",
     benchmark:
         "results/benchmarks/gate.tsv"
+    conda:
+        "../envs/export.yaml"
     params:
         tiers=TIERS,
         thresholds={k: config[k] for k in GATE_THRESHOLDS},
-    conda:
-        "../envs/export.yaml"
     script:
         "../scripts/gate.py"
 
@@ -33,12 +39,12 @@ rule gate:
 rule healthcheck:
     log:
         "logs/healthcheck.log",
+    conda:
+        "../envs/export.yaml"
     params:
         ffmpeg=FFMPEG,
         origin=FFMPEG_ORIGIN,
         export_dir="results/export",
         golden=GOLDEN_RECORD,
-    conda:
-        "../envs/export.yaml"
     script:
         "../scripts/healthcheck.py"

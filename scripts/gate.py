@@ -3,6 +3,8 @@ which Snakemake keeps when the job fails), prints a summary table, and exits 1 n
 
 from pathlib import Path
 
+from rich.markup import escape
+
 from vmafdistill import gate
 from vmafdistill.atomic import write_json, write_text
 from vmafdistill.export import TierSpec
@@ -29,11 +31,12 @@ for target in (snakemake.log.report_json, snakemake.output.json):
 for target in (snakemake.log.report_md, snakemake.output.md):
     write_text(target, markdown)
 log.console.print(gate.rich_table(checks))
-log.plain(markdown)
+log.plain(escape(markdown))
 failed = gate.failures(checks)
 if failed:
-    fail(log, f"gate FAILED ({len(failed)} of {len(checks)} checks): "
-              + "; ".join(f"{c.label}: {c.detail}" for c in failed)
-              + f". Report kept in {snakemake.log.report_md}")  # fmt: skip
-log.info(f"gate PASSED: {len(checks)} checks; report in {snakemake.output.md}")
+    for c in failed:
+        log.error(escape(f"{c.label}: {c.detail}"))
+    fail(log, escape(f"gate FAILED: {len(failed)} of {len(checks)} checks failed: {', '.join(c.label for c in failed)}; "
+                     f"report kept in {snakemake.log.report_md}"))  # fmt: skip
+log.info(escape(f"gate PASSED: {len(checks)} checks; report in {snakemake.output.md}"))
 log.close()

@@ -2,6 +2,8 @@
 fixture reproduces through libvmaf and through the teacher, and every exported model in results/export/
 loads in ORT and matches its card. Exits non-zero naming every failure."""
 
+from rich.markup import escape
+
 from vmafdistill import gate
 from vmafdistill.ui import JobLog, fail
 
@@ -9,11 +11,13 @@ snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
 p = snakemake.params
 checks = gate.health_checks(p.ffmpeg, p.origin, p.export_dir, p.golden)
-log.console.print(gate.rich_table(checks))
+log.console.print(gate.rich_table(checks, title="healthcheck"))
 for c in checks:
-    log.plain(f"{c.status:13} {c.label}: {c.detail}")
+    log.plain(escape(f"{c.status:13} {c.label}: {c.detail}"))
 failed = gate.failures(checks)
 if failed:
-    fail(log, "healthcheck FAILED: " + "; ".join(f"{c.label}: {c.detail}" for c in failed))
+    for c in failed:
+        log.error(escape(f"{c.label}: {c.detail}"))
+    fail(log, escape(f"healthcheck FAILED: {', '.join(c.label for c in failed)}"))
 log.info(f"healthcheck passed ({len(checks)} checks)")
 log.close()

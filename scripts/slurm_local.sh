@@ -67,6 +67,16 @@ abs_dir() {  # create and canonicalise STATE_DIR
     (cd "$1" && pwd -P)
 }
 
+check_ancestors() {  # munged refuses a socket below a directory without o+x (e.g. pytest's 0700 tmp dirs)
+    local d
+    d=$(dirname "$1")
+    while [[ $d != / ]]; do
+        [[ $(( 0$(stat -c %a "$d") & 1 )) -eq 1 ]] \
+            || die "$d (mode $(stat -c %a "$d")) lacks o+x, which munged needs on every parent of STATE_DIR; pick a STATE_DIR under e.g. /tmp (mktemp -d)"
+        d=$(dirname "$d")
+    done
+}
+
 pid_alive() {  # pid_alive PIDFILE NAME -> prints pid if that pid runs NAME
     local f=$1 name=$2 pid
     [[ -s $f ]] || return 1
@@ -210,6 +220,7 @@ cmd_start() {
     need_root
     local S t0 pid i state
     S=$(abs_dir "${1:-}")
+    check_ancestors "$S"
     t0=$(date +%s.%N)
     command -v slurmctld >/dev/null || die "slurm is not installed; run: $0 install"
     export SLURM_CONF="$S/etc/slurm.conf"

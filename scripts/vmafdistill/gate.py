@@ -60,6 +60,7 @@ class Check:
     detail: str
     informative: bool = False
     values: dict[str, Any] = field(default_factory=dict)
+    note: str = ""  # status text of an informative check that is a plain note ("info")
 
     @property
     def label(self) -> str:
@@ -67,6 +68,8 @@ class Check:
 
     @property
     def status(self) -> str:
+        if self.informative and self.note:
+            return self.note
         if self.informative:
             return "info: met" if self.passed else "info: not met"
         return "PASS" if self.passed else "FAIL"
@@ -281,10 +284,10 @@ def check_cross_backend(tier: ex.TierSpec, model: Path, datasets: dict[str, np.n
     ok = worst <= ulp_max
     checked = [c.removesuffix(" vs CPU") for c in comparisons if c.endswith(" vs CPU")]
     not_checked = status["not_checked"] + unusable
+    short = [p.replace("ExecutionProvider", "") for p in not_checked]
     detail = (
-        f"max {worst:g} ULP {'<=' if ok else '>'} ulp_max {ulp_max:g}; compared CPU with: "
-        f"{', '.join(checked) or 'no other compute provider available'}; optimisations all vs none; "
-        f"not checked (not available): {', '.join(not_checked) or 'none'}"
+        f"max {worst:g} ULP {'<=' if ok else '>'} ulp_max {ulp_max:g}: CPU all graph optimisations vs none"
+        f"{''.join(f', CPU vs {p}' for p in checked)}; not checked (not available): {', '.join(short) or 'none'}"
     )
     values = {"max_ulp": worst, "comparisons": comparisons, "providers_checked": [CPU, *checked],
               "providers_not_checked": not_checked, "providers_excluded": status["excluded"],
@@ -426,16 +429,17 @@ def report_markdown(rep: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rich_table(checks: list[Check]):  # noqa: ANN201 - rich.table.Table
+def rich_table(checks: list[Check], title: str = "gate"):  # noqa: ANN201 - rich.table.Table
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="gate")
+    table = Table(title=title)
     table.add_column("check")
     table.add_column("status")
     table.add_column("detail", overflow="fold")
     style = {"PASS": "green", "FAIL": "bold red"}
     for c in checks:
-        table.add_row(c.label, f"[{style.get(c.status, 'yellow')}]{c.status}[/]", c.detail)
+        table.add_row(escape(c.label), f"[{style.get(c.status, 'yellow')}]{escape(c.status)}[/]", escape(c.detail))
     return table
 
 
@@ -518,6 +522,6 @@ def health_checks(exe: str, origin: str, export_dir: str | Path, golden: str | P
     checks.append(check_golden_teacher(fixture, err))
     models = sorted(Path(export_dir).glob("*.onnx"))
     if not models:
-        checks.append(Check("export", "", True, f"no exported models yet in {export_dir}", informative=True))
+        checks.append(Check("export", "", True, f"no exported models yet in {export_dir}", informative=True, note="info"))
     checks += [check_export_file(m, fixture) for m in models]
     return checks

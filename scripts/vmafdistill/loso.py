@@ -113,6 +113,10 @@ def fold_table(predictions: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows).sort(keys)
 
 
+def _num(value) -> float:  # noqa: ANN001 - a polars scalar (None when nothing was defined)
+    return float("nan") if value is None else float(value)
+
+
 def _dmos_corr(part: pl.DataFrame, column: str) -> tuple[float, float]:
     sub = part.filter(pl.col("dmos").is_not_null())
     if sub.height < 3:
@@ -130,10 +134,12 @@ def summary_table(predictions: pl.DataFrame, folds: pl.DataFrame) -> pl.DataFram
         row["n_seeds"] = f["seed"].n_unique()
         for m in METRICS:
             # across folds: per seed first, then averaged over seeds
-            per_seed = f.group_by("seed").agg(pl.col(m).mean().alias("mean"), pl.col(m).std(ddof=1).alias("std"))
-            row[f"{m}_mean"] = float(per_seed["mean"].mean())
-            row[f"{m}_std"] = float(per_seed["std"].mean()) if f["fold"].n_unique() > 1 else float("nan")
-            row[f"{m}_seed_std"] = float(per_seed["mean"].std(ddof=1)) if per_seed.height > 1 else float("nan")
+            # a fold whose correlation is undefined (fewer than 3 clips, or constant) is left out
+            col = pl.col(m).fill_nan(None)
+            per_seed = f.group_by("seed").agg(col.mean().alias("mean"), col.std(ddof=1).alias("std"))
+            row[f"{m}_mean"] = _num(per_seed["mean"].mean())
+            row[f"{m}_std"] = _num(per_seed["std"].mean())
+            row[f"{m}_seed_std"] = _num(per_seed["mean"].std(ddof=1)) if per_seed.height > 1 else float("nan")
         pooled = [metrics(p["teacher"].to_numpy(), p["student"].to_numpy()) for _, p in part.group_by("seed")]
         for m in (*METRICS, "max_abs_error"):
             row[f"{m}_pooled"] = float(np.mean([p[m] for p in pooled]))

@@ -15,6 +15,13 @@ pre-clamp output limited the same way. For corpus rows whose ``y`` is not the te
 row (clip pooling: ``y`` is the mean of per-frame scores, ``X`` the mean of per-frame features), the
 residual ``y - teacher(X)`` is kept and carried to the row's jittered copies.
 
+Recipe (chosen by measurement on a held-out libvmaf corpus: x264/x265/VP9/MPEG-2/MJPEG at many
+rates and downscales, blur sigma 1-10, noise 8-80, sharpening, scores 0-100): float32, Adam,
+batch 1024, lr 2e-2 with warm-up + cosine, MSE on unclipped targets with margin 10 (training on
+clipped targets was ~40 % worse), mixed synthetic draw; fine-tune: 600 Adam steps at lr 3e-4, each
+batch half corpus rows/jitter, half synthetic replay; keep the best of the initial and every 50th
+step's weights on the validation score (so a fine-tune never ends worse than its start on val).
+
 Everything is deterministic: ``torch.manual_seed``, ``torch.use_deterministic_algorithms(True)``,
 ``torch.set_num_threads(1)``, seeded numpy generators; same inputs give byte-identical weights.
 """
@@ -36,11 +43,13 @@ from .teacher import load_teacher
 #: Training knobs; per-arch overrides live in ``students.ARCHS`` and in the caller's ``hparams``.
 TRAIN_DEFAULTS: dict = {
     # pretraining (synthetic only)
-    "pre_n": 262_144,  # synthetic training vectors
-    "pre_steps": 6000,
+    "pre_n": 262_144,  # synthetic training vectors (1M gave no gain)
+    "pre_steps": 20_000,  # Adam steps, linear warm-up 2 % then cosine to 1e-3 x lr
     "pre_batch": 1024,
-    "pre_lr": 3e-3,
+    "pre_lr": 2e-2,  # high lr matters: 3e-3 -> 2e-2 cut the error ~4x at equal steps
     "pre_seed_data": 1234,  # synthetic draw of pretraining (fixed: shared across seeds of a sweep)
+    "mix": None,  # synth.DEFAULT_MIX (manifold/cone/box); any single component was ~2x worse
+    "pre_lbfgs": 0,  # optional full-batch L-BFGS polish iterations (gain ~10 %, Adam steps are cheaper)
     # fine-tuning (per fold)
     "ft_steps": 600,
     "ft_batch": 512,  # corpus rows + jitter per step
@@ -136,13 +145,13 @@ def pretrain(
     model.set_scaler(mean, std)
     history: dict = {"step": [], "loss": [], "val": []}
     steps = int(hp["pre_steps"]) if hp["kind"] != "reweight_svm" else 0  # the SVM re-weighting starts exact
+    m = float(hp["margin"])
+    xv_np, yv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1)
+    xv = torch.tensor(xv_np, dtype=torch.float32)
+    yv = torch.tensor(np.clip(yv_np, -m, 100.0 + m), dtype=torch.float32)
     if steps > 0:
-        m = float(hp["margin"])
         x = torch.tensor(x_np, dtype=torch.float32)
         y = torch.tensor(np.clip(y_np, -m, 100.0 + m), dtype=torch.float32)
-        xv_np, yv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1)
-        xv = torch.tensor(xv_np, dtype=torch.float32)
-        yv = torch.tensor(np.clip(yv_np, -m, 100.0 + m), dtype=torch.float32)
         opt = torch.optim.Adam(model.parameters(), lr=float(hp["pre_lr"]), weight_decay=float(hp["weight_decay"]))
         bs = int(hp["pre_batch"])
         n = len(x)
@@ -189,7 +198,9 @@ def pretrain(
             lb.step(closure)
             with torch.no_grad():
                 history["lbfgs_val"] = float(_loss(model, xv, yv, m))
-        model.eval()
+    model.eval()
+    with torch.no_grad():
+        history["best_val"] = float(_loss(model, xv, yv, m))  # final synthetic validation MSE
     history["cpu_s"] = time.process_time() - t0
     return _state(model, arch, hp, history)
 

@@ -1,0 +1,119 @@
+"""LOSO: fold membership, metrics against scipy, tables, and the loso target end to end."""
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from tiny import build_tiny_corpus, snakemake
+from vmafdistill import fold_id
+from vmafdistill.loso import fold_table, make_fold, metrics, summary_table
+
+PEERS = Path(__file__).resolve().parents[2] / "shared" / "peers"
+# a short training budget: the plumbing is under test here, not the accuracy
+FAST = (
+    "archs={'nano': {'pre_steps': 300, 'ft_steps': 60}, 'linear': {'pre_steps': 100, 'ft_steps': 30}}"
+)
+
+
+def _clips(n_sources=4, per_source=5, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_sources):
+        for k in range(per_source):
+            rows.append({"clip_id": f"dis__S{s}_{k}", "source": f"S{s}", "bucket": float(rng.random())})
+    return pl.DataFrame(rows)
+
+
+def test_fold_membership_never_leaks_the_held_out_source():
+    clips = _clips()
+    for held_out in clips["source"].unique():
+        fold = make_fold(clips, held_out, 0.3)
+        src = dict(zip(clips["clip_id"], clips["source"]))
+        assert {src[c] for c in fold.test_clips} == {held_out}
+        assert held_out not in {src[c] for c in fold.train_clips + fold.val_clips}
+        assert set(fold.train_clips).isdisjoint(fold.val_clips)
+        assert len(fold.train_clips) + len(fold.val_clips) + len(fold.test_clips) == clips.height
+        # the validation subset is the hash split: bucket < val_fraction, nothing else
+        buckets = dict(zip(clips["clip_id"], clips["bucket"]))
+        assert all(buckets[c] < 0.3 for c in fold.val_clips) and all(buckets[c] >= 0.3 for c in fold.train_clips)
+
+
+def test_fold_check_catches_a_leak():
+    clips = _clips()
+    fold = make_fold(clips, "S0", 0.3)
+    leaky = type(fold)(fold.held_out, fold.train_clips + fold.test_clips[:1], fold.val_clips, fold.test_clips)
+    with pytest.raises(AssertionError):
+        leaky.check(clips)
+
+
+def test_metrics_match_scipy_with_ties():
+    teacher = np.array([10.0, 20.0, 20.0, 30.0, 55.5, 70.0, 70.0, 99.0])
+    student = np.array([11.0, 19.0, 21.0, 30.0, 50.0, 72.0, 69.0, 99.0])
+    m = metrics(teacher, student)
+    assert m["plcc"] == pytest.approx(stats.pearsonr(teacher, student).statistic, abs=1e-12)
+    assert m["srocc"] == pytest.approx(stats.spearmanr(teacher, student).statistic, abs=1e-12)
+    assert m["krocc"] == pytest.approx(stats.kendalltau(teacher, student, variant="b").statistic, abs=1e-12)
+    assert m["rmse"] == pytest.approx(np.sqrt(np.mean((teacher - student) ** 2)), abs=1e-12)
+    assert m["max_abs_error"] == pytest.approx(5.5)
+
+
+def test_summary_mean_and_std_across_folds_use_ddof_1():
+    rows = []
+    for f, err in zip(["A", "B", "C"], [0.1, 0.2, 0.6]):
+        for i, t in enumerate([20.0, 50.0, 80.0, 95.0]):
+            rows.append({"model": "m", "arch": "m", "pooling": "frame", "seed": 0, "fold": f,
+                         "clip_id": f"{f}{i}", "teacher": t, "student": t + (err if i % 2 else -err), "dmos": None})  # fmt: skip
+    pred = pl.DataFrame(rows, schema_overrides={"dmos": pl.Float64})
+    folds = fold_table(pred)
+    summary = summary_table(pred, folds)
+    assert summary["rmse_mean"][0] == pytest.approx(np.mean([0.1, 0.2, 0.6]))
+    assert summary["rmse_std"][0] == pytest.approx(np.std([0.1, 0.2, 0.6], ddof=1))
+    assert summary["max_abs_error"][0] == pytest.approx(0.6)
+    assert folds.height == 3
+
+
+@pytest.fixture(scope="module")
+def tiny_loso(tmp_path_factory):
+    root = build_tiny_corpus(tmp_path_factory.mktemp("tiny_corpus"))
+    work = tmp_path_factory.mktemp("work")
+    externals = []
+    if PEERS.is_dir():  # published students, for side-by-side rows (tests only; the product never needs them)
+        for name in ("vmaf_tiny_v2.onnx", "vmaf_tiny_v3.onnx"):
+            shutil.copy(PEERS / name, work / name)
+            externals.append(str(work / name))
+    ext = "external_models=[" + ",".join(f"'{e}'" for e in externals) + "]"
+    proc = snakemake(work, "--cores", "2", "loso", "--config", f"data_root={root}", FAST, ext)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return work, externals
+
+
+def test_loso_tables_end_to_end(tiny_loso):
+    work, externals = tiny_loso
+    summary = pl.read_csv(work / "results/loso/summary.csv")
+    folds = pl.read_csv(work / "results/loso/folds.csv")
+    for col in ("arch", "pooling", "plcc_mean", "plcc_std", "srocc_mean", "srocc_std", "krocc_mean",
+                "krocc_std", "rmse_mean", "rmse_std", "plcc_pooled", "rmse_pooled", "max_abs_error",
+                "dmos_plcc_student", "dmos_plcc_teacher"):  # fmt: skip
+        assert col in summary.columns, col
+    trained = summary.filter(~pl.col("model").str.starts_with("external:"))
+    assert set(zip(trained["arch"], trained["pooling"])) == {(a, p) for a in ("nano", "linear") for p in ("clip", "frame")}
+    assert folds["fold"].n_unique() == 3 and set(folds["n_clips"]) == {3}  # self-pairs left out of metrics
+    assert summary.filter(pl.col("model").str.starts_with("external:")).height == len(externals)
+    # a real student tracks the teacher far better than the linear baseline
+    nano = trained.filter((pl.col("arch") == "nano") & (pl.col("pooling") == "frame"))["rmse_mean"][0]
+    linear = trained.filter((pl.col("arch") == "linear") & (pl.col("pooling") == "frame"))["rmse_mean"][0]
+    assert nano < linear
+    for png in ("scatter.png", "fold_plcc.png"):
+        assert (work / "results/loso" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_loso_predictions_are_held_out_only(tiny_loso):
+    work, _ = tiny_loso
+    for path in (work / "results/loso").glob("*/*/*/seed0/predictions.parquet"):
+        pred = pl.read_parquet(path)
+        fold = path.parts[-3]
+        assert {fold_id(s) for s in pred["source"]} == {fold}
