@@ -17,7 +17,9 @@ from vmafdistill import ffmpeg as ffmpeg_lib
 WORKDIR = os.path.realpath(os.getcwd())
 
 try:  # one clear line per problem, before snakemake.utils.validate's full dump
-    configcheck.check_config(config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
+    configcheck.check_config(
+        config, os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
+    )
 except configcheck.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -44,17 +46,28 @@ def _ingest():
         if root is None:
             demo_root = os.path.join(WORKDIR, demo_lib.DEMO_ROOT)
             text = demo_lib.dataset_text(config["demo"])
-            return True, demo_root, corpus_lib.load_dataset_text(
-                text, os.path.join(demo_root, demo_lib.DATASET_FILE), demo_root, check_files=False
+            return (
+                True,
+                demo_root,
+                corpus_lib.load_dataset_text(
+                    text,
+                    os.path.join(demo_root, demo_lib.DATASET_FILE),
+                    demo_root,
+                    check_files=False,
+                ),
             )
         _guard_outputs(root)
-        return False, root, corpus_lib.load_corpus(
+        return (
+            False,
             root,
-            config.get("dataset") or None,
-            default_fps=float(config["fps"]),
-            width=config.get("width") or None,
-            height=config.get("height") or None,
-            pix_fmt=config["pix_fmt"],
+            corpus_lib.load_corpus(
+                root,
+                config.get("dataset") or None,
+                default_fps=float(config["fps"]),
+                width=config.get("width") or None,
+                height=config.get("height") or None,
+                pix_fmt=config["pix_fmt"],
+            ),
         )
     except corpus_lib.CorpusError as exc:
         raise WorkflowError(f"corpus error: {exc}") from None
@@ -97,13 +110,26 @@ def libvmaf_cmd(wildcards, output, threads):
         dis_width=c.dis_width,
         dis_height=c.dis_height,
     )
-    argv = ffmpeg_lib.libvmaf_argv(FFMPEG, geometry, f"{output[0]}.tmp", threads, config["scaler"])
+    argv = ffmpeg_lib.libvmaf_argv(
+        FFMPEG, geometry, f"{output[0]}.tmp", threads, config["scaler"]
+    )
     return shlex.join(argv)
 
 
 def clip_records():
     """Ingested clip metadata handed to the table-building script."""
-    keys = ("clip_id", "source", "dis_rel", "ref_rel", "self_pair", "bucket", "width", "height", "dmos", "n_frames")
+    keys = (
+        "clip_id",
+        "source",
+        "dis_rel",
+        "ref_rel",
+        "self_pair",
+        "bucket",
+        "width",
+        "height",
+        "dmos",
+        "n_frames",
+    )
     return [{k: getattr(CLIPS[cid], k) for k in keys} for cid in CLIP_IDS]
 
 

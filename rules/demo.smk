@@ -7,18 +7,20 @@ DEMO_RUNGS = [r["name"] for r in config["demo"]["ladder"]]
 rule demo_source:
     output:
         ref=f"{demo_lib.DEMO_ROOT}/ref/{{source}}_{DEMO_FPS}fps.yuv",
-        dis=expand(f"{demo_lib.DEMO_ROOT}/dis/{{{{source}}}}_{{rung}}.mp4", rung=DEMO_RUNGS),
+        dis=expand(
+            f"{demo_lib.DEMO_ROOT}/dis/{{{{source}}}}_{{rung}}.mp4", rung=DEMO_RUNGS
+        ),
     log:
         "logs/demo/{source}.log",
     benchmark:
         "results/benchmarks/demo/{source}.tsv"
     wildcard_constraints:
         source="[A-Za-z0-9]+",
+    conda:
+        "../envs/libvmaf.yaml"
     params:
         demo=config["demo"],
         ffmpeg=FFMPEG,
-    conda:
-        "../envs/libvmaf.yaml"
     script:
         "../scripts/demo_source.py"
 
@@ -28,9 +30,9 @@ rule demo_dataset:
         f"{demo_lib.DEMO_ROOT}/{demo_lib.DATASET_FILE}",
     log:
         "logs/demo/dataset.log",
-    params:
-        text=demo_lib.dataset_text(config["demo"]),
     conda:
         "../envs/libvmaf.yaml"
+    params:
+        text=demo_lib.dataset_text(config["demo"]),
     script:
         "../scripts/demo_dataset.py"

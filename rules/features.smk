@@ -6,11 +6,11 @@ rule ffmpeg_check:
         "results/features/ffmpeg.json",
     log:
         "logs/features/ffmpeg_check.log",
+    conda:
+        "../envs/libvmaf.yaml"
     params:
         ffmpeg=FFMPEG,
         origin=FFMPEG_ORIGIN,
-    conda:
-        "../envs/libvmaf.yaml"
     script:
         "../scripts/check_ffmpeg.py"
 
@@ -25,13 +25,13 @@ rule extract_features:
         "logs/features/{clip}.log",
     benchmark:
         "results/benchmarks/features/{clip}.tsv"
-    threads: config["extract_threads"]
     group:
         "extract"
-    params:
-        cmd=libvmaf_cmd,
     conda:
         "../envs/libvmaf.yaml"
+    threads: config["extract_threads"]
+    params:
+        cmd=libvmaf_cmd,
     shell:
         "{params.cmd} 2> {log:q} && mv {output:q}.tmp {output:q}"
 
@@ -48,11 +48,11 @@ rule features_table:
         "logs/features/features_table.log",
     benchmark:
         "results/benchmarks/features_table.tsv"
+    conda:
+        "../envs/features.yaml"
     params:
         clips=clip_records(),
         tolerance=config["teacher_tolerance"],
-    conda:
-        "../envs/features.yaml"
     script:
         "../scripts/features_table.py"
 

@@ -9,11 +9,11 @@ rule pretrain:
         "logs/pretrain/{arch}/seed{seed}.log",
     benchmark:
         "results/benchmarks/pretrain/{arch}_seed{seed}.tsv"
-    params:
-        hparams=lambda w: config["archs"][w.arch],
-    threads: 1
     conda:
         "../envs/training.yaml"
+    threads: 1
+    params:
+        hparams=lambda w: config["archs"][w.arch],
     script:
         "../scripts/pretrain.py"
 
@@ -25,7 +25,8 @@ rule train_student:
         pretrained="results/pretrain/{arch}/seed{seed}.pt",
     output:
         models=expand(
-            "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/model.pt", pooling=POOLINGS
+            "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/model.pt",
+            pooling=POOLINGS,
         ),
         predictions=expand(
             "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/predictions.parquet",
@@ -35,14 +36,14 @@ rule train_student:
         "logs/loso/{arch}/{fold}/seed{seed}.log",
     benchmark:
         "results/benchmarks/loso/{arch}_{fold}_seed{seed}.tsv"
+    conda:
+        "../envs/training.yaml"
+    threads: 1
     params:
         held_out=lambda w: FOLDS[w.fold],
         hparams=lambda w: config["archs"][w.arch],
         poolings=POOLINGS,
         val_fraction=config["val_fraction"],
-    threads: 1
-    conda:
-        "../envs/training.yaml"
     script:
         "../scripts/train_student.py"
 
@@ -62,11 +63,11 @@ rule loso_summary:
         fold_plcc="results/loso/fold_plcc.png",
     log:
         "logs/loso/summary.log",
+    conda:
+        "../envs/report.yaml"
     params:
         external=external_model_paths(),
         self_pairs_in_metrics=config["self_pairs_in_metrics"],
-    conda:
-        "../envs/report.yaml"
     script:
         "../scripts/loso_summary.py"
 
