@@ -33,7 +33,7 @@ rule extract_features:
     params:
         cmd=libvmaf_cmd,
     shell:
-        "{params.cmd} 2> {log:q} && mv {output:q}.tmp {output:q}"
+        "trap 'rm -f {output:q}.tmp' EXIT; {params.cmd} 2> {log:q}; mv {output:q}.tmp {output:q}"
 
 
 rule features_table:

@@ -8,15 +8,11 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from tiny import build_tiny_corpus, snakemake
+from tiny import FAST_ARCHS, build_tiny_corpus, snakemake
 from vmafdistill import fold_id
 from vmafdistill.loso import fold_table, make_fold, metrics, summary_table
 
 PEERS = Path(__file__).resolve().parents[2] / "shared" / "peers"
-# a short training budget: the plumbing is under test here, not the accuracy
-FAST = (
-    "archs={'nano': {'pre_steps': 300, 'ft_steps': 60}, 'linear': {'pre_steps': 100, 'ft_steps': 30}}"
-)
 
 
 def _clips(n_sources=4, per_source=5, seed=0):
@@ -86,7 +82,7 @@ def tiny_loso(tmp_path_factory):
             shutil.copy(PEERS / name, work / name)
             externals.append(str(work / name))
     ext = "external_models=[" + ",".join(f"'{e}'" for e in externals) + "]"
-    proc = snakemake(work, "--cores", "2", "loso", "--config", f"data_root={root}", FAST, ext)
+    proc = snakemake(work, "--cores", "2", "loso", "--config", f"data_root={root}", FAST_ARCHS, ext)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return work, externals
 

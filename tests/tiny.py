@@ -73,3 +73,7 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int =
     cmd = [str(exe) if exe.exists() else "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+#: A short training budget for the tiny corpus: the plumbing is under test, not the accuracy.
+FAST_ARCHS = "archs={'nano': {'pre_steps': 300, 'ft_steps': 60}, 'linear': {'pre_steps': 100, 'ft_steps': 30}}"

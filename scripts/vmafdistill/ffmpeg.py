@@ -104,14 +104,17 @@ def libvmaf_argv(
     """argv of ONE ffmpeg+libvmaf pass: distorted (main) vs reference, per-frame JSON log.
 
     The distorted clip is scaled to the reference geometry with `scaler` (Netflix convention:
-    bicubic); both streams are put in the reference pixel format and paired by frame index.
+    bicubic); both streams are put in the reference pixel format and paired by frame index. The
+    pass stops with the shorter stream (`shortest=1`): a distorted clip shorter than its reference
+    then shows as a frame-count error in the tables; extra frames of a longer container are not
+    compared (raw clips of different lengths are refused at ingestion).
     """
     w, h, fmt = clip.width, clip.height, clip.pix_fmt
     index_pts = f"setpts=N/({clip.fps:g}*TB)"
     graph = (
         f"[0:v]scale={w}:{h}:flags={scaler},format={fmt},{index_pts}[dis];"
         f"[1:v]format={fmt},{index_pts}[ref];"
-        f"[dis][ref]libvmaf=log_fmt=json:n_threads={int(threads)}:log_path={escape_filter_value(log_path)}"
+        f"[dis][ref]libvmaf=log_fmt=json:shortest=1:n_threads={int(threads)}:log_path={escape_filter_value(log_path)}"
     )
     return [
         exe,

@@ -1,0 +1,235 @@
+"""Accuracy: do the students follow the teacher everywhere? Stress corpus + demo corpus, per model.
+
+Models: every exported tier (results/export/*.onnx; a note if none), every peer
+(../shared/peers/*.onnx relative to the repo root; omitted if that folder is absent), and, as the
+floor any float32 model can reach, the vmaf_v0.6.1 SVM itself as a float32 ONNX graph
+(benchmarks/inference.py builds it).
+
+Corpora:
+  (a) stress: content and distortions the demo corpus never uses (scripts/vmafdistill/stress.py:
+      6 scikit-image photos the demo config does not list, with camera motion, x 10 HRCs: Gaussian
+      blur, temporal noise, VP9 10 kbit/s, MPEG-2 / MJPEG at coarse quantisers, H.264 CRF 51 at
+      quarter resolution), measured with real libvmaf. OUT OF DISTRIBUTION for every model.
+      Built once and cached in results/benchmarks/stress/ (keyed on the corpus definition and the
+      ffmpeg binary); --rebuild forces a new build.
+  (b) demo: results/features/frames.parquet (the workflow's demo corpus, self-pairs left out as in
+      the LOSO metrics). IN distribution for our tiers (trained on every demo source), out of
+      distribution for the peers (trained on Netflix Public / KoNViD / BVI-DVC).
+
+The teacher is libvmaf's own per-frame vmaf_v0.6.1. A clip's score is the mean of its per-frame
+scores (libvmaf's pooling) for the teacher and for the model alike. Each clip's frames go through a
+model as one batch; `batch_dep` is the largest per-frame change when the same frames are scored one
+at a time instead (non-zero for int8 models with per-batch activation scales).
+
+Prints rich tables and writes results/benchmarks/accuracy.csv.
+
+    .venv/bin/python benchmarks/accuracy.py [--rebuild] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from inference import EXPORT_DIR, PEERS_DIR, export_svm_onnx  # noqa: E402
+from vmafdistill import FEATURES, atomic, loso, onnxrun, stress  # noqa: E402
+from vmafdistill.ffmpeg import check_libvmaf, resolve_ffmpeg  # noqa: E402
+from vmafdistill.teacher import load_teacher  # noqa: E402
+
+CACHE = ROOT / "results" / "benchmarks" / "stress"
+OUT_CSV = ROOT / "results" / "benchmarks" / "accuracy.csv"
+DEMO_FRAMES = ROOT / "results" / "features" / "frames.parquet"
+DEMO_CLIPS = ROOT / "results" / "features" / "clips.parquet"
+
+
+def stress_frames(rebuild: bool, workers: int, say) -> tuple[pl.DataFrame, str]:
+    """The stress corpus's per-frame table, from the cache when its key matches."""
+    exe, origin = resolve_ffmpeg()
+    check_libvmaf(exe, origin)
+    key = stress.corpus_key(stress.STRESS_SOURCES, stress.HRCS, stress.DEFAULT_SETTINGS, exe)
+    table, meta = CACHE / "frames.parquet", CACHE / "key.json"
+    if not rebuild and table.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
+        return pl.read_parquet(table), f"cached ({table.relative_to(ROOT)}, key {key})"
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="vmafdistill-stress-") as tmp:
+        clips = stress.build_stress_corpus(tmp, exe, workers=workers)
+        t1 = time.perf_counter()
+        frames = stress.measure(clips, exe, workers=workers)
+    t2 = time.perf_counter()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    atomic.write_parquet(table, frames)
+    atomic.write_json(meta, {"key": key, "ffmpeg": exe, "build_s": t1 - t0, "measure_s": t2 - t1})
+    return frames, f"built in {t2 - t0:.1f} s ({t1 - t0:.1f} s encode, {t2 - t1:.1f} s libvmaf, {workers} at a time)"
+
+
+def demo_frames() -> pl.DataFrame | None:
+    if not DEMO_FRAMES.is_file():
+        return None
+    frames = pl.read_parquet(DEMO_FRAMES)
+    if DEMO_CLIPS.is_file():
+        pairs = pl.read_parquet(DEMO_CLIPS).filter(pl.col("self_pair")).select("clip_id")
+        frames = frames.join(pairs, on="clip_id", how="anti")
+    return frames.sort(["clip_id", "frame"])
+
+
+def scores(sess, frames: pl.DataFrame) -> tuple[np.ndarray, float]:
+    """Per-frame predictions (each clip one batch) and the largest batch-1 vs per-clip-batch change."""
+    out = np.empty(frames.height, dtype=np.float64)
+    dep = 0.0
+    start = 0
+    x_all = frames.select(FEATURES).to_numpy().astype(np.float32)
+    for n in frames.group_by("clip_id", maintain_order=True).len()["len"].to_list():
+        x = x_all[start : start + n]
+        batch = onnxrun.run(sess, x).astype(np.float64)
+        single = np.array([onnxrun.run(sess, x[i : i + 1])[0] for i in range(n)], dtype=np.float64)
+        dep = max(dep, float(np.max(np.abs(batch - single))))
+        out[start : start + n] = batch
+        start += n
+    return out, dep
+
+
+def evaluate(frames: pl.DataFrame, pred: np.ndarray) -> dict:
+    per_frame = loso.metrics(frames["vmaf"].to_numpy(), pred)
+    clip = (
+        frames.select("clip_id", "vmaf").with_columns(pl.Series("p", pred))
+        .group_by("clip_id", maintain_order=True).agg(pl.col("vmaf").mean(), pl.col("p").mean())
+    )  # fmt: skip
+    per_clip = loso.metrics(clip["vmaf"].to_numpy(), clip["p"].to_numpy())
+    return {
+        "n_clips": clip.height,
+        "n_frames": frames.height,
+        "clip_rmse": per_clip["rmse"],
+        "clip_max_abs": per_clip["max_abs_error"],
+        "clip_plcc": per_clip["plcc"],
+        "clip_srocc": per_clip["srocc"],
+        "frame_rmse": per_frame["rmse"],
+        "frame_max_abs": per_frame["max_abs_error"],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rebuild", action="store_true", help="rebuild the stress corpus even if cached")
+    ap.add_argument("--workers", type=int, default=2, help="ffmpeg processes at a time for the stress build")
+    args = ap.parse_args()
+
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 150)
+    notes: list[str] = []
+
+    s_frames, how = stress_frames(args.rebuild, args.workers, console.print)
+    s_clips = stress.clip_table(s_frames)
+    teacher = load_teacher()
+    s_diff = float(np.max(np.abs(teacher.predict(s_frames.select(FEATURES).to_numpy()) - s_frames["vmaf"].to_numpy())))
+    corpora = {"stress": s_frames}
+    d_frames = demo_frames()
+    if d_frames is None:
+        notes.append(f"no {DEMO_FRAMES.relative_to(ROOT)} (run `snakemake features`): demo corpus rows omitted")
+    else:
+        corpora["demo"] = d_frames
+
+    # the stress corpus itself
+    st = stress.DEFAULT_SETTINGS
+    console.print(
+        f"[bold]stress corpus[/]: {s_clips.height} clips = {s_clips['source'].n_unique()} sources x "
+        f"{s_clips['hrc'].n_unique()} HRCs, {s_frames.height} frames, {st.width}x{st.height} {st.fps} fps "
+        f"{st.seconds:g} s; {how}; teacher (float64 SVM on libvmaf's features) vs libvmaf vmaf: max |diff| {s_diff:.1e}"
+    )
+    grid = s_clips.pivot(on="hrc", index="source", values="vmaf", maintain_order=True)
+    t = Table(title="stress corpus: libvmaf vmaf_v0.6.1 clip scores (mean of frames)")
+    for c in grid.columns:
+        t.add_column(c, justify="left" if c == "source" else "right")
+    for row in grid.iter_rows():
+        t.add_row(row[0], *(f"{v:.1f}" for v in row[1:]))
+    console.print(t)
+    console.print(
+        f"clip scores {s_clips['vmaf'].min():.1f} .. {s_clips['vmaf'].max():.1f} (median {s_clips['vmaf'].median():.1f}); "
+        f"frame scores {s_frames['vmaf'].min():.1f} .. {s_frames['vmaf'].max():.1f}; "
+        f"{(s_frames['vmaf'] == 0).sum()} frames clipped at 0"
+    )
+
+    # models
+    models: list[tuple[str, str, Path]] = []
+    tiers = sorted(EXPORT_DIR.glob("*.onnx")) if EXPORT_DIR.is_dir() else []
+    if not tiers:
+        notes.append(f"no exported tier in {EXPORT_DIR.relative_to(ROOT)}/ (run `snakemake export`): tier rows omitted")
+    models += [(f"tier:{p.stem}", "tier", p) for p in tiers]
+    peers = sorted(PEERS_DIR.glob("*.onnx")) if PEERS_DIR.is_dir() else []
+    if not peers:
+        notes.append(f"no peer folder {PEERS_DIR}: peer rows omitted")
+    models += [(f"peer:{p.stem}", "peer", p) for p in peers]
+
+    rows = []
+    per_hrc = []
+    with tempfile.TemporaryDirectory(prefix="vmafdistill-svm-onnx-") as tmp:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            svm = export_svm_onnx(teacher, Path(tmp) / "svm.onnx")
+        for label, kind, path in [("svm-onnx (float32 teacher)", "reference", svm), *models]:
+            sess = onnxrun.session(path)
+            for cname, frames in corpora.items():
+                pred, dep = scores(sess, frames)
+                if cname == "stress" or kind != "tier":
+                    dist = "out"
+                else:
+                    dist = "in"
+                if kind == "reference":
+                    dist = "-"
+                rows.append({"corpus": cname, "model": label, "kind": kind, "distribution": dist,
+                             **evaluate(frames, pred), "batch_dep": dep})  # fmt: skip
+                if cname == "stress":
+                    err = frames.select("clip_id", "hrc", "vmaf").with_columns(pl.Series("p", pred))
+                    err = err.group_by("clip_id", "hrc").agg((pl.col("p").mean() - pl.col("vmaf").mean()).abs().alias("e"))
+                    for hrc, part in err.group_by("hrc"):
+                        per_hrc.append({"model": label, "hrc": hrc[0], "clip_max_abs": part["e"].max()})
+    table = pl.DataFrame(rows)
+    atomic.write_csv(OUT_CSV, table)
+
+    for cname in corpora:
+        sub = table.filter(pl.col("corpus") == cname)
+        title = {
+            "stress": "(a) STRESS corpus: out of distribution for every model",
+            "demo": "(b) DEMO corpus (self-pairs left out): IN distribution for our tiers (trained on every demo "
+            "source), out of distribution for the peers",
+        }[cname]
+        n = sub.row(0, named=True)
+        t = Table(title=f"{title}  [{n['n_clips']} clips, {n['n_frames']} frames; VMAF points vs libvmaf's vmaf_v0.6.1]")
+        for c, j in (("model", "left"), ("dist.", "left"), ("clip RMSE", "right"), ("clip max|err|", "right"),
+                     ("clip PLCC", "right"), ("clip SROCC", "right"), ("frame RMSE", "right"),
+                     ("frame max|err|", "right"), ("batch dep.", "right")):  # fmt: skip
+            t.add_column(c, justify=j)
+        for r in sub.iter_rows(named=True):
+            t.add_row(r["model"], r["distribution"], f"{r['clip_rmse']:.3f}", f"{r['clip_max_abs']:.3f}",
+                      f"{r['clip_plcc']:.5f}", f"{r['clip_srocc']:.4f}", f"{r['frame_rmse']:.3f}",
+                      f"{r['frame_max_abs']:.3f}", f"{r['batch_dep']:.1e}")  # fmt: skip
+        console.print(t)
+
+    hrc = pl.DataFrame(per_hrc).pivot(on="hrc", index="model", values="clip_max_abs", maintain_order=True)
+    hrc = hrc.select("model", *sorted(c for c in hrc.columns if c != "model"))
+    t = Table(title="(a) stress corpus: worst clip |error| per HRC (VMAF points)")
+    for c in hrc.columns:
+        t.add_column(c, justify="left" if c == "model" else "right")
+    for row in hrc.iter_rows():
+        t.add_row(row[0], *(f"{v:.2f}" for v in row[1:]))
+    console.print(t)
+    console.print(f"wrote {OUT_CSV.relative_to(ROOT)}")
+    for note in notes:
+        console.print(f"note: {note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""Bad input through the whole workflow: a clear message naming the input, non-zero exit, nothing
+written under data_root, no partial output left behind."""
+
+import shutil
+import stat
+
+import pytest
+
+from tiny import FPS, H, W, build_tiny_corpus, snakemake
+
+
+def _snapshot(root):
+    return sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*"))
+
+
+def _read_only(root):
+    for p in [root, *root.rglob("*")]:
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def _writable(root):
+    for p in [root, *root.rglob("*")]:
+        p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+@pytest.fixture(scope="module")
+def base_corpus(tmp_path_factory):
+    return build_tiny_corpus(tmp_path_factory.mktemp("base"))
+
+
+def _copy(base, tmp_path, name="corpus"):
+    root = tmp_path / name
+    shutil.copytree(base, root)
+    return root
+
+
+def _partial_outputs(work):
+    return [p for p in (work / "results").rglob("*") if p.is_file() and ".tmp" in p.name]
+
+
+def test_undecodable_container_names_the_clip(base_corpus, tmp_path):
+    root = _copy(base_corpus, tmp_path)
+    bad = root / "dis" / "Bikes_libx264_crf38_160x96.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    before = _snapshot(root)
+    _read_only(root)
+    work = tmp_path / "work"
+    proc = snakemake(work, "--cores", "2", "features", "--config", f"data_root={root}")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "extract_features" in out and "dis__Bikes_libx264_crf38_160x96" in out
+    log = work / "logs/features/dis__Bikes_libx264_crf38_160x96.log"
+    assert "Bikes_libx264_crf38_160x96.mp4" in log.read_text()
+    assert not (work / "results/features/clips/dis__Bikes_libx264_crf38_160x96.json").exists()
+    assert not (work / "results/features/clips.parquet").exists()
+    assert _partial_outputs(work) == []
+    _writable(root)
+    assert _snapshot(root) == before
+
+
+def test_frame_count_mismatch_of_a_container_is_an_error(base_corpus, tmp_path):
+    root = _copy(base_corpus, tmp_path)
+    from vmafdistill.ffmpeg import resolve_ffmpeg
+    import subprocess
+
+    exe, _ = resolve_ffmpeg()
+    short = root / "dis" / "Carphone_libx264_crf26_160x96.mp4"
+    ref = root / "ref" / f"Carphone_{FPS}fps.yuv"
+    subprocess.run([exe, "-nostdin", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                    "-s", f"{W}x{H}", "-r", str(FPS), "-i", str(ref), "-frames:v", "6", "-c:v", "libx264",
+                    str(short)], check=True)  # fmt: skip
+    work = tmp_path / "work"
+    proc = snakemake(work, "--cores", "2", "features", "--config", f"data_root={root}")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    log = (work / "logs/features/features_table.log").read_text()
+    assert "dis__Carphone_libx264_crf26_160x96" in log and "6 frames" in log and "has 10" in log
+    assert not (work / "results/features/clips.parquet").exists()
+    assert "features_table" in out
+
+
+def test_missing_ffmpeg_is_named(base_corpus, tmp_path):
+    proc = snakemake(tmp_path, "-n", "features", "--config", f"data_root={base_corpus}", "ffmpeg=/opt/none/ffmpeg")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "/opt/none/ffmpeg" in out and "VMAF_FFMPEG" in out
+
+
+def test_single_source_corpus_is_refused(base_corpus, tmp_path):
+    root = _copy(base_corpus, tmp_path)
+    text = (root / "tiny_dataset.py").read_text()
+    keep = [line for line in text.splitlines() if "'content_id': 1" not in line and "'content_id': 2" not in line]
+    (root / "tiny_dataset.py").write_text("\n".join(keep) + "\n")
+    proc = snakemake(tmp_path / "w", "-n", "features", "--config", f"data_root={root}")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "at least 2 sources" in out
+
+
+def test_names_with_spaces_quotes_colons_commas_and_accents(base_corpus, tmp_path):
+    """Clip files named like real-world exports go through ingestion, ffmpeg and the tables."""
+    root = _copy(base_corpus, tmp_path, "corpus, 'été': v1")
+    nasty = "Bikes x264 \"q\", 'crf': 38 — été.mp4"
+    (root / "dis" / "Bikes_libx264_crf38_160x96.mp4").rename(root / "dis" / nasty)
+    text = (root / "tiny_dataset.py").read_text().replace("Bikes_libx264_crf38_160x96.mp4", nasty.replace("'", "\\'"))
+    (root / "tiny_dataset.py").write_text(text)
+    work = tmp_path / "work dir, 'x': é"
+    # such a data_root goes through the environment (`--config` values are parsed as YAML)
+    proc = snakemake(work, "--cores", "2", "features", env={"VMAF_DATA_ROOT": str(root)})
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    import polars as pl
+
+    clips = pl.read_parquet(work / "results/features/clips.parquet")
+    row = clips.filter(pl.col("dis_rel") == f"dis/{nasty}")
+    assert row.height == 1 and row["vmaf"][0] > 0
+    assert row["clip_id"][0].isascii() and " " not in row["clip_id"][0]
