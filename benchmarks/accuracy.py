@@ -2,8 +2,8 @@
 
 Models: every exported tier (results/export/*.onnx; a note if none), every peer
 (../shared/peers/*.onnx relative to the repo root; omitted if that folder is absent), and, as the
-floor any float32 model can reach, the vmaf_v0.6.1 SVM itself as a float32 ONNX graph
-(benchmarks/inference.py builds it).
+floor any float32 model can reach, the vmaf_v0.6.1 SVM itself as a float32 ONNX graph (row
+`svm-onnx-fp32`, built by benchmarks/inference.py's export_svm_onnx).
 
 Corpora:
   (a) stress: content and distortions the demo corpus never uses (scripts/vmafdistill/stress.py:
@@ -19,11 +19,13 @@ Corpora:
 The teacher is libvmaf's own per-frame vmaf_v0.6.1. A clip's score is the mean of its per-frame
 scores (libvmaf's pooling) for the teacher and for the model alike. Each clip's frames go through a
 model as one batch; `batch_dep` is the largest per-frame change when the same frames are scored one
-at a time instead (non-zero for int8 models with per-batch activation scales).
+at a time instead (non-zero for int8 models with per-batch activation scales). `out 0-100`
+counts per-frame outputs outside libvmaf's clipping range, and `clip RMSE clipped` is the clip RMSE had
+the model's output been clipped to [0, 100] like the teacher's (our tiers clamp in the graph).
 
 Prints rich tables and writes results/benchmarks/accuracy.csv.
 
-    .venv/bin/python benchmarks/accuracy.py [--rebuild] [--workers 2]
+    .venv/bin/python benchmarks/accuracy.py [--rebuild] [--workers 2] [--export-dir results/export]
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ import json
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ DEMO_FRAMES = ROOT / "results" / "features" / "frames.parquet"
 DEMO_CLIPS = ROOT / "results" / "features" / "clips.parquet"
 
 
-def stress_frames(rebuild: bool, workers: int, say) -> tuple[pl.DataFrame, str]:
+def stress_frames(rebuild: bool, workers: int) -> tuple[pl.DataFrame, str]:
     """The stress corpus's per-frame table, from the cache when its key matches."""
     exe, origin = resolve_ffmpeg()
     check_libvmaf(exe, origin)
@@ -106,6 +107,10 @@ def evaluate(frames: pl.DataFrame, pred: np.ndarray) -> dict:
         frames.select("clip_id", "vmaf").with_columns(pl.Series("p", pred))
         .group_by("clip_id", maintain_order=True).agg(pl.col("vmaf").mean(), pl.col("p").mean())
     )  # fmt: skip
+    clipped = (
+        frames.select("clip_id").with_columns(pl.Series("p", np.clip(pred, 0.0, 100.0)))
+        .group_by("clip_id", maintain_order=True).agg(pl.col("p").mean())
+    )  # fmt: skip
     per_clip = loso.metrics(clip["vmaf"].to_numpy(), clip["p"].to_numpy())
     return {
         "n_clips": clip.height,
@@ -116,6 +121,9 @@ def evaluate(frames: pl.DataFrame, pred: np.ndarray) -> dict:
         "clip_srocc": per_clip["srocc"],
         "frame_rmse": per_frame["rmse"],
         "frame_max_abs": per_frame["max_abs_error"],
+        # outputs outside [0, 100] (where libvmaf clips), and the clip RMSE had the model clipped too
+        "out_of_range": int(np.sum((pred < 0) | (pred > 100))),
+        "clip_rmse_clipped": loso.metrics(clip["vmaf"].to_numpy(), clipped["p"].to_numpy())["rmse"],
     }
 
 
@@ -123,15 +131,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rebuild", action="store_true", help="rebuild the stress corpus even if cached")
     ap.add_argument("--workers", type=int, default=2, help="ffmpeg processes at a time for the stress build")
+    ap.add_argument("--export-dir", type=Path, default=EXPORT_DIR, help="where the exported tiers are")
     args = ap.parse_args()
 
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=None if sys.stdout.isatty() else 150)
+    console = Console(width=None if sys.stdout.isatty() else 160)
     notes: list[str] = []
 
-    s_frames, how = stress_frames(args.rebuild, args.workers, console.print)
+    s_frames, how = stress_frames(args.rebuild, args.workers)
     s_clips = stress.clip_table(s_frames)
     teacher = load_teacher()
     s_diff = float(np.max(np.abs(teacher.predict(s_frames.select(FEATURES).to_numpy()) - s_frames["vmaf"].to_numpy())))
@@ -162,11 +171,16 @@ def main() -> None:
         f"{(s_frames['vmaf'] == 0).sum()} frames clipped at 0"
     )
 
+    if d_frames is not None:
+        lo, hi = s_frames.select(pl.col(FEATURES).min()), d_frames.select(pl.col(FEATURES).min())
+        console.print("feature minima, stress vs demo: " + ", ".join(
+            f"{f} {lo[f][0]:.3g} vs {hi[f][0]:.3g}" for f in FEATURES[:5]))  # fmt: skip
+
     # models
     models: list[tuple[str, str, Path]] = []
-    tiers = sorted(EXPORT_DIR.glob("*.onnx")) if EXPORT_DIR.is_dir() else []
+    tiers = sorted(args.export_dir.glob("*.onnx")) if args.export_dir.is_dir() else []
     if not tiers:
-        notes.append(f"no exported tier in {EXPORT_DIR.relative_to(ROOT)}/ (run `snakemake export`): tier rows omitted")
+        notes.append(f"no exported tier in {args.export_dir}/ (run `snakemake export`): tier rows omitted")
     models += [(f"tier:{p.stem}", "tier", p) for p in tiers]
     peers = sorted(PEERS_DIR.glob("*.onnx")) if PEERS_DIR.is_dir() else []
     if not peers:
@@ -176,24 +190,19 @@ def main() -> None:
     rows = []
     per_hrc = []
     with tempfile.TemporaryDirectory(prefix="vmafdistill-svm-onnx-") as tmp:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            svm = export_svm_onnx(teacher, Path(tmp) / "svm.onnx")
-        for label, kind, path in [("svm-onnx (float32 teacher)", "reference", svm), *models]:
+        svm = export_svm_onnx(teacher, Path(tmp) / "svm.onnx")
+        for label, kind, path in [("svm-onnx-fp32", "reference", svm), *models]:
             sess = onnxrun.session(path)
             for cname, frames in corpora.items():
                 pred, dep = scores(sess, frames)
-                if cname == "stress" or kind != "tier":
-                    dist = "out"
-                else:
-                    dist = "in"
-                if kind == "reference":
-                    dist = "-"
+                dist = "-" if kind == "reference" else "in" if (kind == "tier" and cname == "demo") else "out"
                 rows.append({"corpus": cname, "model": label, "kind": kind, "distribution": dist,
                              **evaluate(frames, pred), "batch_dep": dep})  # fmt: skip
                 if cname == "stress":
                     err = frames.select("clip_id", "hrc", "vmaf").with_columns(pl.Series("p", pred))
-                    err = err.group_by("clip_id", "hrc").agg((pl.col("p").mean() - pl.col("vmaf").mean()).abs().alias("e"))
+                    err = err.group_by("clip_id", "hrc").agg(
+                        (pl.col("p").mean() - pl.col("vmaf").mean()).abs().alias("e")
+                    )
                     for hrc, part in err.group_by("hrc"):
                         per_hrc.append({"model": label, "hrc": hrc[0], "clip_max_abs": part["e"].max()})
     table = pl.DataFrame(rows)
@@ -207,22 +216,26 @@ def main() -> None:
             "source), out of distribution for the peers",
         }[cname]
         n = sub.row(0, named=True)
-        t = Table(title=f"{title}  [{n['n_clips']} clips, {n['n_frames']} frames; VMAF points vs libvmaf's vmaf_v0.6.1]")
-        for c, j in (("model", "left"), ("dist.", "left"), ("clip RMSE", "right"), ("clip max|err|", "right"),
+        t = Table(
+            title=f"{title}  [{n['n_clips']} clips, {n['n_frames']} frames; VMAF points vs libvmaf's vmaf_v0.6.1]"
+        )
+        for c, j in (("model", "left"), ("dist", "left"), ("clip RMSE", "right"), ("clip max", "right"),
                      ("clip PLCC", "right"), ("clip SROCC", "right"), ("frame RMSE", "right"),
-                     ("frame max|err|", "right"), ("batch dep.", "right")):  # fmt: skip
-            t.add_column(c, justify=j)
+                     ("frame max", "right"), ("batch dep", "right"), ("out 0-100", "right"),
+                     ("clip RMSE clipped", "right")):  # fmt: skip
+            t.add_column(c, justify=j, no_wrap=c == "model")
         for r in sub.iter_rows(named=True):
             t.add_row(r["model"], r["distribution"], f"{r['clip_rmse']:.3f}", f"{r['clip_max_abs']:.3f}",
                       f"{r['clip_plcc']:.5f}", f"{r['clip_srocc']:.4f}", f"{r['frame_rmse']:.3f}",
-                      f"{r['frame_max_abs']:.3f}", f"{r['batch_dep']:.1e}")  # fmt: skip
+                      f"{r['frame_max_abs']:.3f}", f"{r['batch_dep']:.1e}", str(r["out_of_range"]),
+                      f"{r['clip_rmse_clipped']:.3f}")  # fmt: skip
         console.print(t)
 
     hrc = pl.DataFrame(per_hrc).pivot(on="hrc", index="model", values="clip_max_abs", maintain_order=True)
     hrc = hrc.select("model", *sorted(c for c in hrc.columns if c != "model"))
     t = Table(title="(a) stress corpus: worst clip |error| per HRC (VMAF points)")
     for c in hrc.columns:
-        t.add_column(c, justify="left" if c == "model" else "right")
+        t.add_column(c, justify="left" if c == "model" else "right", no_wrap=c == "model")
     for row in hrc.iter_rows():
         t.add_row(row[0], *(f"{v:.2f}" for v in row[1:]))
     console.print(t)

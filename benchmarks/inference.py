@@ -19,7 +19,7 @@ Each measurement repeats calls until --seconds have passed; models are interleav
 median of those is printed (the machine may be shared: compare ratios, not absolute rows/s).
 Asserts nothing but the SVM export check.
 
-    .venv/bin/python benchmarks/inference.py [--seconds 0.5] [--rounds 3]
+    .venv/bin/python benchmarks/inference.py [--seconds 0.5] [--rounds 3] [--export-dir results/export]
 """
 
 from __future__ import annotations
@@ -111,10 +111,13 @@ def svm_module(t: SVMTeacher):
 
 
 def export_svm_onnx(t: SVMTeacher, path: Path) -> Path:
+    import warnings
+
     import torch
 
     torch.set_num_threads(1)
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice (dynamo=False is deliberate)
         torch.onnx.export(
             svm_module(t),
             (torch.zeros(2, 6, dtype=torch.float32),),
@@ -128,12 +131,12 @@ def export_svm_onnx(t: SVMTeacher, path: Path) -> Path:
     return path
 
 
-def onnx_models() -> tuple[list[tuple[str, Path]], list[str]]:
+def onnx_models(export_dir: Path = EXPORT_DIR) -> tuple[list[tuple[str, Path]], list[str]]:
     """(label, path) of every exported tier and peer, and notes on what is missing."""
     notes, models = [], []
-    tiers = sorted(EXPORT_DIR.glob("*.onnx")) if EXPORT_DIR.is_dir() else []
+    tiers = sorted(export_dir.glob("*.onnx")) if export_dir.is_dir() else []
     if not tiers:
-        notes.append(f"no exported tier in {EXPORT_DIR.relative_to(ROOT)}/ (run `snakemake export`): tier rows omitted")
+        notes.append(f"no exported tier in {export_dir}/ (run `snakemake export`): tier rows omitted")
     models += [(f"tier:{p.stem}", p) for p in tiers]
     peers = sorted(PEERS_DIR.glob("*.onnx")) if PEERS_DIR.is_dir() else []
     if not peers:
@@ -165,12 +168,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=0.5, help="time budget of one measurement")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
+    ap.add_argument("--export-dir", type=Path, default=EXPORT_DIR, help="where the exported tiers are")
     args = ap.parse_args()
 
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 160)
     t = load_teacher()
     x64, origin = real_rows()
 
@@ -185,7 +189,7 @@ def main() -> None:
             ("svm-numpy", t.predict, None),
             ("svm-onnx", lambda x, s=svm_sess: onnxrun.run(s, x), svm_path.stat().st_size),
         ]
-        onnx_list, notes = onnx_models()
+        onnx_list, notes = onnx_models(args.export_dir)
         for label, path in onnx_list:
             sess = onnxrun.session(path)
             out = onnxrun.run(sess, x64[:7].astype(np.float32))
@@ -217,7 +221,9 @@ def main() -> None:
                     ratio[(label, b)].append(this[label] / this["svm-onnx"])
         wall = time.perf_counter() - t0
 
-    table = Table(title=f"Inference rows/s, ORT CPU 1 thread, median of {args.rounds} interleaved rounds x {args.seconds:g} s")
+    table = Table(
+        title=f"Inference rows/s, ORT CPU 1 thread, median of {args.rounds} interleaved rounds x {args.seconds:g} s"
+    )
     table.add_column("model")
     table.add_column("bytes", justify="right")
     for b in BATCHES:
@@ -229,7 +235,11 @@ def main() -> None:
         for b in BATCHES:
             v = speed[(label, b)]
             med = statistics.median(v)
-            cells += [f"{med:,.0f}", f"{100 * (max(v) - min(v)) / med:.0f}%", f"{statistics.median(ratio[(label, b)]):.2f}"]
+            cells += [
+                f"{med:,.0f}",
+                f"{100 * (max(v) - min(v)) / med:.0f}%",
+                f"{statistics.median(ratio[(label, b)]):.2f}",
+            ]
         table.add_row(*cells)
     console.print(f"inputs: real feature rows from {origin}; SVM ONNX (float32, opset 17) vs numpy teacher "
                   f"(float64): max |diff| {diff.max():.2e} VMAF over {len(x64)} rows (tolerance {SVM_TOLERANCE:g})")  # fmt: skip

@@ -50,7 +50,7 @@ cost = ex.precision_cost(torch_frames, onnx_frames)
 x_all = np.concatenate([x_frames, x_clips])
 mismatches = ex.places_mismatches(predict(model, x_all), ex.ort_predict(data, x_all))
 cost.update(reference="the fp32 torch model", rows="every frame of the corpus (results/features/frames.parquet)",
-            places4_mismatches_frames_and_clip_means=mismatches)  # fmt: skip
+            places4_mismatches_frames_and_clip_means=mismatches, note=ex.PRECISION_NOTES[tier.precision])  # fmt: skip
 if tier.precision == "fp32" and mismatches:
     i = int(np.argmax(np.abs(predict(model, x_all) - ex.ort_predict(data, x_all))))
     fail(log, f"tier {tier.name}: ORT differs from torch at 4 places on {mismatches} of {len(x_all)} corpus rows "

@@ -60,6 +60,18 @@ METADATA_KEYS = (
 )
 #: ORT-vs-torch agreement required of an fp32 export (unittest's assertAlmostEqual(places=4)).
 PLACES = 4
+#: What each precision means on ONNX Runtime (recorded in the model card).
+PRECISION_NOTES = {
+    "fp32": "as trained; ORT CPU matches the torch model at 4 places on every corpus row (checked at export)",
+    "fp16": (
+        "float16 weights, float32 IO and input standardisation; ORT's CPU provider has few float16 kernels: "
+        "it inserts casts and computes most ops in float32 on float16-rounded values (smaller file, no CPU speed-up)"
+    ),
+    "int8": (
+        "ORT dynamic quantization: int8 weights, activation scales computed per batch at run time, so a row's "
+        "score depends on the rows batched with it (the gate's batch-invariance check fails it)"
+    ),
+}
 
 
 class ExportError(Exception):

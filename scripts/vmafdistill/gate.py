@@ -414,7 +414,8 @@ def report_markdown(rep: dict) -> str:
     lines += ["Thresholds: " + ", ".join(f"{k}={v:g}" for k, v in th.items()), ""]
     lines += ["| check | status | detail |", "|---|---|---|"]
     for c in rep["checks"]:
-        lines.append(f"| {c['check']} | {c['status']} | {c['detail'].replace('|', '/')} |")
+        detail = c["detail"].replace("|", "\\|")  # a literal pipe inside a markdown table cell
+        lines.append(f"| {c['check']} | {c['status']} | {detail} |")
     pv = rep["providers"]
     lines += [
         "",
