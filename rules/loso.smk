@@ -55,12 +55,32 @@ rule loso_summary:
         frames="results/features/frames.parquet",
         external=external_model_paths(),
     output:
-        summary_csv="results/loso/summary.csv",
+        summary_csv=report(
+            "results/loso/summary.csv",
+            caption="../report/summary.rst",
+            category="LOSO",
+            labels={"table": "summary"},
+        ),
         summary_md="results/loso/summary.md",
         summary_parquet="results/loso/summary.parquet",
-        folds="results/loso/folds.csv",
-        scatter="results/loso/scatter.png",
-        fold_plcc="results/loso/fold_plcc.png",
+        folds=report(
+            "results/loso/folds.csv",
+            caption="../report/folds.rst",
+            category="LOSO",
+            labels={"table": "per fold"},
+        ),
+        scatter=report(
+            "results/loso/scatter.png",
+            caption="../report/scatter.rst",
+            category="LOSO",
+            labels={"figure": "student vs teacher"},
+        ),
+        fold_plcc=report(
+            "results/loso/fold_plcc.png",
+            caption="../report/fold_plcc.rst",
+            category="LOSO",
+            labels={"figure": "PLCC per fold"},
+        ),
     log:
         "logs/loso/summary.log",
     conda:
