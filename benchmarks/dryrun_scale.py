@@ -91,8 +91,8 @@ def run(cmd: list[str], cwd: Path | None = None, count: str | None = None) -> di
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
-    return {"wall": wall, "rss_mib": usage.ru_maxrss / 1024, "rc": proc.returncode, "tail": "".join(tail[-200:]),
-            "count": hits, "lines": lines}  # fmt: skip
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024,
+            "rc": proc.returncode, "tail": "".join(tail[-200:]), "count": hits, "lines": lines}  # fmt: skip
 
 
 def snakemake(work: Path, *args: str, count: str | None = None) -> dict:
@@ -169,49 +169,57 @@ def main() -> None:
     print(f"target rule: {target}; rules not submitted (no action): {', '.join(sorted(norun))}")
     print(f"profiles/slurm group-components.extract = {per_group}; cores: {os.cpu_count()}\n")
     base = run([str(SNAKEMAKE), "--version"])
-    print(f"snakemake --version: {base['wall']:.2f} s, {base['rss_mib']:.0f} MiB\n")
+    print(f"snakemake --version: {base['wall']:.2f} s wall, {base['cpu']:.2f} s CPU, {base['rss_mib']:.0f} MiB\n")
 
     for n in args.sizes:
         root, gen_s = make_corpus(n)
         print(f"=== {n:,} clips, {N_SOURCES} sources ({root}; generated in {gen_s:.1f} s"
-              f"{', reused' if not gen_s else ''}) ===")  # fmt: skip
+              f"{', reused' if not gen_s else ''}); load average {os.getloadavg()[0]:.1f} ===")  # fmt: skip
         cfg = ["--config", f"data_root={root}"]
         work = BASE / f"work-{n}"
         lc = load_corpus_alone(root)
-        print(f"  load_corpus alone     {lc['load_s']:7.2f} s  (python + import {lc['import_s']:.2f} s; "
-              f"process {lc['wall']:.2f} s, {lc['rss_mib']:.0f} MiB, {lc.get('clips')} clips)")  # fmt: skip
+        print(f"  load_corpus alone            {lc['load_s']:7.2f} s wall (python + import {lc['import_s']:.2f} s; "
+              f"process {lc['cpu']:.2f} s CPU, {lc['rss_mib']:.0f} MiB, {lc.get('clips')} clips)")  # fmt: skip
+
+        def show(label: str, r: dict, extra: str = "") -> None:
+            print(f"  {label:<28} {r['wall']:7.2f} s wall {r['cpu']:7.2f} s CPU {r['rss_mib']:6.0f} MiB peak"
+                  f"  rc={r['rc']}{extra}")  # fmt: skip
+
         parse = snakemake(work, "--list-rules", *cfg)
-        print(f"  parse (--list-rules)  {parse['wall']:7.2f} s  {parse['rss_mib']:6.0f} MiB  rc={parse['rc']}")
-        quiet = snakemake(work, "-n", target, "--quiet", "rules", *cfg)
-        stats = job_stats(quiet["tail"])
-        print(f"  -n {target} --quiet rules {quiet['wall']:5.2f} s  {quiet['rss_mib']:6.0f} MiB  rc={quiet['rc']}"
-              f"  jobs={sum(stats.values())}")  # fmt: skip
+        show("parse (--list-rules)", parse)
+        res = {}
         if not args.skip_plain:
-            plain = snakemake(work, "-n", target, *cfg)
-            verdict = "OK" if plain["wall"] < targets_s.get(n, math.inf) else "MISSED"
-            print(f"  -n {target} (plain)      {plain['wall']:6.2f} s  {plain['rss_mib']:6.0f} MiB  rc={plain['rc']}"
-                  f"  {plain['lines']:,} output lines   target < {targets_s.get(n, '-')} s: {verdict}")  # fmt: skip
-        grouped = snakemake(work, "-n", target, "--group-components", f"extract={per_group}", *cfg,
-                            count="Group job extract")  # fmt: skip
-        print(f"  -n {target} --group-components extract={per_group}: {grouped['wall']:.2f} s  "
-              f"{grouped['rss_mib']:.0f} MiB  rc={grouped['rc']}")  # fmt: skip
-        if quiet["rc"] or grouped["rc"]:
-            print("  FAILED:\n" + (quiet if quiet["rc"] else grouped)["tail"][-3000:])
+            res["plain"] = snakemake(work, "-n", target, *cfg)
+            goal = targets_s.get(n)
+            verdict = "" if goal is None else f"  target < {goal:.0f} s: {'OK' if res['plain']['wall'] < goal else 'MISSED'}"
+            show(f"-n {target}", res["plain"], f"  {res['plain']['lines']:,} lines{verdict}")
+        res["quiet"] = snakemake(work, "-n", target, "--quiet", "rules", *cfg)
+        show(f"-n {target} --quiet rules", res["quiet"])
+        res["grouped"] = snakemake(work, "-n", target, "--group-components", f"extract={per_group}", *cfg,
+                                   count="Group job extract")  # fmt: skip
+        show(f"-n {target} --group-comp. {per_group}", res["grouped"])
+        failed = [k for k, r in res.items() if r["rc"]]
+        if failed:
+            print("  FAILED:\n" + res[failed[0]]["tail"][-3000:])
             continue
+        stats = job_stats(res["quiet"]["tail"])
         extract = stats.get("extract_features", 0)
         others = sum(v for k, v in stats.items() if k != "extract_features" and k not in norun)
         predicted = math.ceil(extract / per_group) + others
         print(f"  jobs: {stats}")
         print(f"  Slurm submissions: without grouping {extract + others:,}; with extract={per_group}: "
               f"ceil({extract:,}/{per_group}) + {others} = {predicted:,}; the grouped dry run shows "
-              f"{grouped['count']:,} 'Group job extract' (expected {math.ceil(extract / per_group):,})")  # fmt: skip
-        print(f"  share of the quiet dry run: startup {base['wall']:.1f} s, ingestion+parse "
-              f"{parse['wall'] - base['wall']:.1f} s (load_corpus alone {lc['load_s']:.1f} s), "
-              f"DAG {quiet['wall'] - parse['wall']:.1f} s"
-              + ("" if args.skip_plain else f", printing every job {plain['wall'] - quiet['wall']:.1f} s"))
+              f"{res['grouped']['count']:,} 'Group job extract' (expected {math.ceil(extract / per_group):,})")  # fmt: skip
+        q = res["quiet"]
+        print(f"  where the CPU goes (quiet dry run {q['cpu']:.1f} s): startup {base['cpu']:.1f} s, "
+              f"Snakefile parse incl. ingestion {parse['cpu'] - base['cpu']:.1f} s (load_corpus alone "
+              f"{lc['load_s']:.1f} s), snakemake DAG + job bookkeeping {q['cpu'] - parse['cpu']:.1f} s"
+              f" = {1000 * (q['cpu'] - parse['cpu']) / max(1, sum(stats.values())):.2f} ms per job"
+              + ("" if args.skip_plain else f"; printing every job {res['plain']['cpu'] - q['cpu']:+.1f} s"))
         print()
         if args.profile:
             print(cprofile(work, root, target, args.profile))
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

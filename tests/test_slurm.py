@@ -18,6 +18,7 @@ import math
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,17 @@ N_CLIPS = 12  # tests/tiny.py: 3 sources x (self-pair + 3 encodes)
 
 def _sh(*args: str, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def _stop(state: Path) -> None:
@@ -69,7 +81,9 @@ def cluster(tmp_path_factory, request):
     # not under pytest's basetemp: munged wants o+x on every parent of its socket, pytest makes 0700 dirs
     state = Path(tempfile.mkdtemp(prefix="vmafdistill-slurm-"))
     request.addfinalizer(lambda: _stop(state))  # registered BEFORE start: a half-started cluster is stopped too
-    proc = _sh("bash", str(SLURM_LOCAL), "start", str(state), timeout=180)
+    # free ports rather than 6817/6818, so a cluster someone else runs on this host is not disturbed
+    ports = dict(zip(("SLURM_CTLD_PORT", "SLURMD_PORT"), map(str, _free_ports(2))))
+    proc = _sh("bash", str(SLURM_LOCAL), "start", str(state), timeout=180, env={**os.environ, **ports})
     if proc.returncode != 0:
         pytest.fail(f"starting Slurm failed:\n{proc.stderr[-3000:]}")
     conf = state / "etc" / "slurm.conf"
@@ -90,9 +104,9 @@ def slurm_run(cluster, tmp_path_factory):
         "features",
         "--config", f"data_root={corpus}",
         "--slurm-keep-successful-logs",
-        # first status poll after 3 s instead of the profile's 20 (MinJobAge=300 >= 3 x 3 keeps
+        # first status poll after 1 s instead of the profile's 20 (MinJobAge=300 >= 3 x 1 keeps
         # the plugin on squeue); later polls back off by +10 s while nothing finishes
-        "--slurm-init-seconds-before-status-checks", "3",
+        "--slurm-init-seconds-before-status-checks", "1",
         "--latency-wait", "5",
         env=env,
         timeout=240,
