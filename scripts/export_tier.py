@@ -68,7 +68,9 @@ golden = {
 training = {k: blob["meta"].get(k) for k in ("seed", "sources", "n_train_rows", "validation", "history")}
 training["n_train_clips"] = len(blob["meta"].get("train_clips", []))
 training["n_val_clips"] = len(blob["meta"].get("val_clips", []))
-training["validation_note"] = "the early-stopping clips (not independent); see loso / heldout_error for held-out accuracy"
+training["validation_note"] = (
+    "the early-stopping clips (not independent); see loso / heldout_error for held-out accuracy"
+)
 card = ex.model_card(
     tier=tier, data=data, opset=opset, n_params=n_params(model), features_sha256=features_sha,
     libvmaf_version=versions[0], loso=ex.loso_metrics(summary_row),

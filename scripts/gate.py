@@ -36,7 +36,8 @@ failed = gate.failures(checks)
 if failed:
     for c in failed:
         log.error(escape(f"{c.label}: {c.detail}"))
-    fail(log, escape(f"gate FAILED: {len(failed)} of {len(checks)} checks failed: {', '.join(c.label for c in failed)}; "
-                     f"report kept in {snakemake.log.report_md}"))  # fmt: skip
+    names = ", ".join(c.label for c in failed)
+    report_at = snakemake.log.report_md
+    fail(log, escape(f"gate FAILED: {len(failed)} of {len(checks)} checks failed: {names}; report kept in {report_at}"))
 log.info(escape(f"gate PASSED: {len(checks)} checks; report in {snakemake.output.md}"))
 log.close()

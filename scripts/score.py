@@ -90,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--model", required=True, help="an exported student (.onnx)")
     ap.add_argument("--ref", required=True, help="reference clip (.yuv raw, or a container)")
     ap.add_argument("--dis", required=True, help="distorted clip (.yuv raw at the reference geometry, or a container)")
@@ -98,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=0, help="reference height (required for raw .yuv)")
     ap.add_argument("--pix-fmt", default="yuv420p", choices=["yuv420p", "yuv420p10le"], help="raw pixel format")
     ap.add_argument("--fps", type=float, default=25.0, help="frame rate of raw inputs")
-    ap.add_argument("--ffmpeg", default=None, help="ffmpeg with libvmaf (default: env VMAF_FFMPEG, else imageio-ffmpeg's)")
+    ap.add_argument(
+        "--ffmpeg", default=None, help="ffmpeg with libvmaf (default: env VMAF_FFMPEG, else imageio-ffmpeg's)"
+    )
     ap.add_argument("--frames", default=None, help="write per-frame frame, features, teacher, student to this CSV")
     args = ap.parse_args(argv)
     err = Console(stderr=True, highlight=False)
@@ -117,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("scorer")
     table.add_column("clip score", justify="right")
     table.add_row(f"teacher: libvmaf {version} vmaf_v0.6.1 (mean of frames)", f"{teacher_clip:.4f}")
-    label = f"student: {Path(args.model).name} ({meta.get('vmafdistill.arch', '?')}, {meta.get('vmafdistill.precision', '?')}, {pooling} pooling)"
+    arch, precision = meta.get("vmafdistill.arch", "?"), meta.get("vmafdistill.precision", "?")
+    label = f"student: {Path(args.model).name} ({arch}, {precision}, {pooling} pooling)"
     table.add_row(label, f"{student_clip:.4f}")
     table.add_row("student - teacher", f"{student_clip - teacher_clip:+.4f}")
     Console(highlight=False).print(table)

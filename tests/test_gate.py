@@ -96,8 +96,15 @@ def gate_dir(tmp_path_factory) -> Path:
     for i, t in enumerate(tiers.values()):
         _write_tier(d, t, _model(t.arch, i))
     _write_tier(d, ex.TierSpec("q8", "mlp_64x2", "frame", "int8", 10**6), _model("mlp_64x2", 5))
-    rows = [{"model": a, "arch": a, "pooling": p, "n_folds": 3, "n_seeds": 1, "plcc_mean": 0.9995, "plcc_std": 0.0002,
-             "srocc_mean": 0.998, "srocc_std": 0.001} for a in ("nano", "mlp_64x2") for p in ("clip", "frame")]  # fmt: skip
+    metrics = {
+        "n_folds": 3,
+        "n_seeds": 1,
+        "plcc_mean": 0.9995,
+        "plcc_std": 0.0002,
+        "srocc_mean": 0.998,
+        "srocc_std": 0.001,
+    }
+    rows = [{"model": a, "arch": a, "pooling": p, **metrics} for a in ("nano", "mlp_64x2") for p in ("clip", "frame")]
     pl.DataFrame(rows).write_parquet(d / "summary.parquet")
     x = sample_features(300, seed=11)
     pl.DataFrame({"clip_id": [f"c{i // 10}" for i in range(300)], "frame": [i % 10 for i in range(300)],
@@ -179,8 +186,15 @@ def test_missing_inputs_fail_never_skip(gate_dir, tmp_path):
     checks = gate.run_checks(inputs, gate.Thresholds())
     assert not gate.passed(checks)
     labels = _by_label(checks)
-    for label in ("card[tiny]", "byte_budget[tiny]", "golden_student[tiny]", "cross_backend[tiny]",
-                  "batch_invariance[tiny]", "golden_teacher", "cross_backend[nano]", "batch_invariance[nano]"):  # fmt: skip
+    missing = [
+        "card[tiny]",
+        "byte_budget[tiny]",
+        "golden_student[tiny]",
+        "cross_backend[tiny]",
+        "batch_invariance[tiny]",
+    ]
+    missing += ["golden_teacher", "cross_backend[nano]", "batch_invariance[nano]"]
+    for label in missing:
         assert labels[label].failed, label
         assert "missing input" in labels[label].detail, label
     assert "frames.parquet" in labels["batch_invariance[nano]"].detail
@@ -191,7 +205,9 @@ def test_missing_inputs_fail_never_skip(gate_dir, tmp_path):
 def test_teacher_check_and_card_mismatch(gate_dir, tmp_path):
     for p in gate_dir.iterdir():
         shutil.copy(p, tmp_path / p.name)
-    (tmp_path / "teacher_check.json").write_text(json.dumps({"passed": False, "max_abs_diff": 2e-3, "failures": ["clip x"]}))
+    (tmp_path / "teacher_check.json").write_text(
+        json.dumps({"passed": False, "max_abs_diff": 2e-3, "failures": ["clip x"]})
+    )
     card = json.loads((tmp_path / "tiny.json").read_text())
     card["sha256"] = "0" * 64
     (tmp_path / "tiny.json").write_text(json.dumps(card))
@@ -278,15 +294,18 @@ def test_gate_end_to_end(tiny_gate):
     out = work / "frames.csv"
     dis = sorted((root / "dis").glob("*crf38*"))[0]
     ref = sorted((root / "dis").glob(f"{dis.name.split('_')[0]}*crf26*"))[0]
-    score = subprocess.run([sys.executable, str(ROOT / "scripts/score.py"), "--model", str(work / "results/export/nano.onnx"),
-                            "--ref", str(ref), "--dis", str(dis), "--frames", str(out)],
-                           capture_output=True, text=True, timeout=120, cwd=work)  # fmt: skip
+    score_py = [sys.executable, str(ROOT / "scripts/score.py"), "--model", str(work / "results/export/nano.onnx")]
+    score = subprocess.run(
+        [*score_py, "--ref", str(ref), "--dis", str(dis), "--frames", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=work,
+    )  # fmt: skip
     assert score.returncode == 0, score.stderr
     assert "teacher" in score.stdout and "student" in score.stdout
     assert pl.read_csv(out).columns == ["frame", *FEATURES, "teacher", "student"]
-    raw = subprocess.run([sys.executable, str(ROOT / "scripts/score.py"), "--model", str(work / "results/export/nano.onnx"),
-                          "--ref", str(next((root / "ref").glob("*.yuv"))), "--dis", str(dis)],
-                         capture_output=True, text=True, timeout=120, cwd=work)  # fmt: skip
+    raw_ref = next((root / "ref").glob("*.yuv"))
+    raw = subprocess.run(
+        [*score_py, "--ref", str(raw_ref), "--dis", str(dis)], capture_output=True, text=True, cwd=work
+    )
     assert raw.returncode != 0 and "--width" in raw.stderr
 
 

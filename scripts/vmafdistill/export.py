@@ -294,7 +294,9 @@ def check_contract(data: bytes, min_opset: int = MIN_OPSET) -> None:
 
     ins, outs = list(proto.graph.input), list(proto.graph.output)
     if [i.name for i in ins] != [INPUT] or [o.name for o in outs] != [OUTPUT]:
-        problems.append(f"IO names {[i.name for i in ins]} -> {[o.name for o in outs]}, expected [{INPUT}] -> [{OUTPUT}]")
+        problems.append(
+            f"IO names {[i.name for i in ins]} -> {[o.name for o in outs]}, expected [{INPUT}] -> [{OUTPUT}]"
+        )
     else:
         for vi, want in ((ins[0], [BATCH_DIM, 6]), (outs[0], [BATCH_DIM])):
             if vi.type.tensor_type.elem_type != TensorProto.FLOAT:
@@ -338,7 +340,9 @@ def metadata_of(data: bytes | str | Path) -> dict[str, str]:
 # onnxruntime
 
 
-def ort_session(model: bytes | str | Path, provider: str = "CPUExecutionProvider", optimize: bool = True):  # noqa: ANN201
+def ort_session(
+    model: bytes | str | Path, provider: str = "CPUExecutionProvider", optimize: bool = True
+):  # noqa: ANN201
     """An ORT session on model bytes or a path: one thread, all graph optimisations or none."""
     import onnxruntime as ort
 
@@ -406,7 +410,9 @@ def loso_row(summary: pl.DataFrame, arch: str, pooling: str) -> dict[str, Any]:
 def loso_metrics(row: dict[str, Any]) -> dict[str, Any]:
     keys = [f"{m}_{s}" for m in ("plcc", "srocc", "krocc", "rmse") for s in ("mean", "std")]
     out = {k: _finite(row.get(k)) for k in keys}
-    out.update(max_abs_error=_finite(row.get("max_abs_error")), n_folds=int(row["n_folds"]), n_seeds=int(row["n_seeds"]))
+    out.update(
+        max_abs_error=_finite(row.get("max_abs_error")), n_folds=int(row["n_folds"]), n_seeds=int(row["n_seeds"])
+    )
     return out
 
 

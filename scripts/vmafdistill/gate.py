@@ -146,7 +146,9 @@ def _places_equal(a: float, b: float, places: int = PLACES) -> bool:
 # the checks
 
 
-def check_loso(tier: ex.TierSpec, summary: pl.DataFrame | None, th: Thresholds, error: str | None = None) -> list[Check]:
+def check_loso(
+    tier: ex.TierSpec, summary: pl.DataFrame | None, th: Thresholds, error: str | None = None
+) -> list[Check]:
     """LOSO mean PLCC/SROCC of the tier's arch+pooling vs the minima, and PLCC vs the preferred value."""
     sub = tier.name
     if summary is None:
@@ -190,7 +192,9 @@ def check_card(tier: ex.TierSpec, model: Path, card: dict | None, error: str | N
             "sha256": ex.sha256_bytes(data), "bytes": len(data)}  # fmt: skip
     for k, v in want.items():
         if card.get(k) != v:
-            problems.append(f"{k} is {card.get(k)!r}, the {'file' if k in ('sha256', 'bytes') else 'config'} says {v!r}")
+            problems.append(
+                f"{k} is {card.get(k)!r}, the {'file' if k in ('sha256', 'bytes') else 'config'} says {v!r}"
+            )
     if problems:
         return Check("card", tier.name, False, f"card {card.get('id', '?')} does not match: " + "; ".join(problems))
     return Check("card", tier.name, True, f"{card.get('id')} matches the file and the tier config")
@@ -206,14 +210,16 @@ def check_budget(tier: ex.TierSpec, model: Path) -> Check:
 
 
 def check_golden_student(tier: ex.TierSpec, model: Path, card: dict | None, fixture: dict | None,
-                         error: str | None = None) -> Check:  # fmt: skip
+                         error: str | None = None, card_error: str | None = None) -> Check:  # fmt: skip
     """Fixture frames through the .onnx on ORT CPU == the card's recorded golden score (4 places)."""
     name = "golden_student"
     if fixture is None:
         return Check(name, tier.name, False, error or "no golden fixture")
     if not Path(model).is_file():
         return Check(name, tier.name, False, _missing(Path(model)))
-    if card is None or not isinstance(card.get("golden"), dict) or "score" not in card["golden"]:
+    if card is None:
+        return Check(name, tier.name, False, card_error or "no model card")
+    if not isinstance(card.get("golden"), dict) or "score" not in card["golden"]:
         return Check(name, tier.name, False, "the model card records no golden score")
     try:
         got = ex.golden_score(model, fixture["frame_features"])
@@ -234,8 +240,8 @@ def check_golden_teacher(fixture: dict | None, error: str | None = None) -> Chec
     got = float(load_teacher().predict(fixture["frame_features"]).mean())
     want = float(fixture["vmaf"])
     ok = _places_equal(got, want)
-    return Check("golden_teacher", "", ok, f"teacher {got:.6f} vs libvmaf {want:.6f} (|diff| {abs(got - want):.2e}, 4 places)",
-                 values={"teacher": got, "libvmaf": want})  # fmt: skip
+    detail = f"teacher {got:.6f} vs libvmaf {want:.6f} (|diff| {abs(got - want):.2e}, 4 places)"
+    return Check("golden_teacher", "", ok, detail, values={"teacher": got, "libvmaf": want})
 
 
 def providers_status(available: list[str] | None = None) -> dict[str, list[str]]:
@@ -267,7 +273,9 @@ def check_cross_backend(tier: ex.TierSpec, model: Path, datasets: dict[str, np.n
         base = ex.ort_session(model)
         ref = {k: ex.ort_run(base, x) for k, x in datasets.items()}
         noopt = ex.ort_session(model, optimize=False)
-        comparisons["CPU all optimisations vs none"] = {k: max_ulp(ex.ort_run(noopt, x), ref[k]) for k, x in datasets.items()}
+        comparisons["CPU all optimisations vs none"] = {
+            k: max_ulp(ex.ort_run(noopt, x), ref[k]) for k, x in datasets.items()
+        }
         for p in status["compared"]:
             try:
                 sess = ex.ort_session(model, provider=p)
@@ -355,7 +363,7 @@ def run_checks(inputs: GateInputs, th: Thresholds) -> list[Check]:
         checks += check_loso(tier, summary, th, summary_err)
         checks.append(check_card(tier, model, card, card_err))
         checks.append(check_budget(tier, model))
-        checks.append(check_golden_student(tier, model, card, fixture, fixture_err or card_err))
+        checks.append(check_golden_student(tier, model, card, fixture, fixture_err, card_err))
         checks.append(check_cross_backend(tier, model, datasets, th.ulp_max, error=data_err))
         checks.append(check_batch_invariance(tier, model, datasets, th.ulp_max, error=data_err))
     checks.append(check_golden_teacher(fixture, fixture_err))
@@ -381,7 +389,9 @@ def report(checks: list[Check], th: Thresholds, inputs: GateInputs) -> dict:
     for name in inputs.tiers:
         card, _ = _json(inputs.cards[name])
         if card:
-            cards[name] = {k: card.get(k) for k in ("id", "arch", "pooling", "precision", "bytes", "n_params", "sha256")}
+            cards[name] = {
+                k: card.get(k) for k in ("id", "arch", "pooling", "precision", "bytes", "n_params", "sha256")
+            }
     return {
         "verdict": "PASS" if passed(checks) else "FAIL",
         "failed": [c.label for c in failures(checks)],
@@ -426,7 +436,11 @@ def report_markdown(rep: dict) -> str:
     if rep["models"]:
         lines += ["", "| tier | model | arch | pooling | precision | bytes | params |", "|---|---|---|---|---|---|---|"]
         for t, m in rep["models"].items():
-            lines.append(f"| {t} | {m['id']} | {m['arch']} | {m['pooling']} | {m['precision']} | {m['bytes']} | {m['n_params']} |")
+            lines.append(
+                f"| {t} | "
+                + " | ".join(str(m[k]) for k in ("id", "arch", "pooling", "precision", "bytes", "n_params"))
+                + " |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -479,7 +493,8 @@ def check_golden_libvmaf(exe: str, fixture: dict | None, error: str | None = Non
     version = f"libvmaf {got['libvmaf_version']} (recorded with {fixture.get('libvmaf_version')})"
     return Check(name, "", ok, f"vmaf {got['vmaf']:.6f} vs recorded {fixture['vmaf']:.6f}; max per-frame |diff| "
                  f"features {d_f:.2e}, vmaf {d_v:.2e} (4 places); {version}",
-                 values={"vmaf": got["vmaf"], "recorded": fixture["vmaf"], "libvmaf_version": got["libvmaf_version"]})  # fmt: skip
+                 values={"vmaf": got["vmaf"], "recorded": fixture["vmaf"],
+                         "libvmaf_version": got["libvmaf_version"]})  # fmt: skip
 
 
 def check_export_file(model: Path, fixture: dict | None) -> Check:
@@ -492,7 +507,8 @@ def check_export_file(model: Path, fixture: dict | None) -> Check:
     data = model.read_bytes()
     problems = []
     if card.get("sha256") != ex.sha256_bytes(data):
-        problems.append(f"sha256 {ex.sha256_bytes(data)[:12]}… differs from the card's {str(card.get('sha256'))[:12]}…")
+        got, want = ex.sha256_bytes(data)[:12], str(card.get("sha256"))[:12]
+        problems.append(f"sha256 {got}… differs from the card's {want}…")
     if card.get("bytes") != len(data):
         problems.append(f"{len(data):,} bytes, the card says {card.get('bytes')}")
     try:
@@ -523,6 +539,8 @@ def health_checks(exe: str, origin: str, export_dir: str | Path, golden: str | P
     checks.append(check_golden_teacher(fixture, err))
     models = sorted(Path(export_dir).glob("*.onnx"))
     if not models:
-        checks.append(Check("export", "", True, f"no exported models yet in {export_dir}", informative=True, note="info"))
+        checks.append(
+            Check("export", "", True, f"no exported models yet in {export_dir}", informative=True, note="info")
+        )
     checks += [check_export_file(m, fixture) for m in models]
     return checks
