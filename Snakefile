@@ -17,6 +17,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 
 
@@ -33,4 +36,4 @@ include: "rules/gate.smk"
 rule all:
     default_target: True
     input:
-        rules.gate.input,
+        rules.gate.output,

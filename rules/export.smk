@@ -72,7 +72,12 @@ rule export_tier:
         golden=GOLDEN_RECORD,
     output:
         onnx="results/export/{tier}.onnx",
-        card="results/export/{tier}.json",
+        card=report(
+            "results/export/{tier}.json",
+            caption="../report/card.rst",
+            category="Export",
+            labels={"tier": "{tier}"},
+        ),
     log:
         "logs/export/export_{tier}.log",
     benchmark:

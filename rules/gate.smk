@@ -19,7 +19,12 @@ rule gate:
         golden=GOLDEN_RECORD,
     output:
         json="results/gate/report.json",
-        md="results/gate/report.md",
+        md=report(
+            "results/gate/report.md",
+            caption="../report/gate.rst",
+            category="Gate",
+            labels={"report": "gate"},
+        ),
     log:
         # declared logs survive a failed job (Snakemake removes a failed job's outputs)
         log="logs/gate/gate.log",

@@ -248,23 +248,13 @@ def test_report_markdown_names_failures(gate_dir):
 # ------------------------------------------------------------------------------------------------
 # end to end: `snakemake gate` on the tiny corpus (real ffmpeg/libvmaf, short training budgets)
 
-#: short budgets: the test checks the workflow, not the accuracy a full training reaches
-FAST = {"pre_n": 8192, "pre_steps": 400, "pre_batch": 256, "ft_steps": 100, "ft_batch": 128, "ft_replay_batch": 128,
-        "ft_jitter": 1024, "ft_replay_n": 4096, "ft_syn_val_n": 1024, "ft_val_every": 20}  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def tiny_gate(tmp_path_factory):
-    from tiny import build_tiny_corpus, snakemake
+    from tiny import build_tiny_corpus, fast_config, snakemake
 
     root = build_tiny_corpus(tmp_path_factory.mktemp("tiny_corpus"))
     work = tmp_path_factory.mktemp("work_gate")
-    # the whole config, with only the tiers' archs (fewer jobs), replacing the workflow's config
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-    cfg["data_root"] = str(root)
-    cfg["archs"] = {spec["arch"]: dict(FAST) for spec in cfg["tiers"].values()}
-    (work / "test_config.yaml").write_text(yaml.safe_dump(cfg))
-    args = ("--configfile", str(work / "test_config.yaml"), "--replace-workflow-config")
+    args = fast_config(work, root)  # only the tiers' archs, short budgets
     proc = snakemake(work, "--cores", "2", "gate", *args)
     return root, work, args, proc
 

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from scipy import stats
 
-from tiny import FAST_ARCHS, build_tiny_corpus, snakemake
+from tiny import build_tiny_corpus, fast_config, snakemake
 from vmafdistill import fold_id
 from vmafdistill.loso import fold_table, make_fold, metrics, summary_table
 
@@ -81,8 +81,9 @@ def tiny_loso(tmp_path_factory):
         for name in ("vmaf_tiny_v2.onnx", "vmaf_tiny_v3.onnx"):
             shutil.copy(PEERS / name, work / name)
             externals.append(str(work / name))
-    ext = "external_models=[" + ",".join(f"'{e}'" for e in externals) + "]"
-    proc = snakemake(work, "--cores", "2", "loso", "--config", f"data_root={root}", FAST_ARCHS, ext)
+    nano_tier = {"nano": {"max_bytes": 10240, "arch": "nano", "pooling": "frame", "precision": "fp32"}}
+    args = fast_config(work, root, archs=["linear", "nano"], external_models=externals, tiers=nano_tier)
+    proc = snakemake(work, "--cores", "2", "loso", *args)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return work, externals
 

@@ -75,5 +75,25 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int =
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
 
 
-#: A short training budget for the tiny corpus: the plumbing is under test, not the accuracy.
-FAST_ARCHS = "archs={'nano': {'pre_steps': 300, 'ft_steps': 60}, 'linear': {'pre_steps': 100, 'ft_steps': 30}}"
+
+#: Short training budgets: the tests check the workflow, not the accuracy a full training reaches.
+FAST = {"pre_n": 8192, "pre_steps": 400, "pre_batch": 256, "ft_steps": 100, "ft_batch": 128, "ft_replay_batch": 128,
+        "ft_jitter": 1024, "ft_replay_n": 4096, "ft_syn_val_n": 1024, "ft_val_every": 20}  # fmt: skip
+
+
+def fast_config(work: Path, data_root: Path, archs: list[str] | None = None, **overrides) -> tuple[str, ...]:
+    """Write the whole config with short budgets (only `archs`, default the tiers' archs) into `work`.
+
+    `--config archs=...` would merge into the configured archs, so the tests replace the whole
+    config instead. Returns the snakemake arguments that use it.
+    """
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    cfg["data_root"] = str(data_root)
+    names = archs or sorted({spec["arch"] for spec in cfg["tiers"].values()})
+    cfg["archs"] = {name: dict(FAST) for name in names}
+    cfg.update(overrides)
+    path = work / "test_config.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return ("--configfile", str(path), "--replace-workflow-config")
