@@ -38,18 +38,29 @@ def ort_run(path: Path, x: np.ndarray, provider: str, optimize: bool = True) -> 
     return np.asarray(out, dtype=np.float32).reshape(-1), sess.get_providers()
 
 
+def read_features(path: Path) -> np.ndarray:
+    """Canonical-6 columns of a frames table, with polars or (on the GPU machine) pyarrow."""
+    try:
+        import polars as pl
+
+        return pl.read_parquet(path).select(FEATURES).to_numpy().astype(np.float64)
+    except ImportError:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path).to_pydict()
+        return np.stack([np.asarray(table[f], dtype=np.float64) for f in FEATURES], axis=1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     import onnxruntime as ort
-    import pyarrow.parquet as pq
     import torch
 
     from vmafdistill.modelio import load_student
 
-    frames = pq.read_table(ROOT / "results/features/frames.parquet").to_pydict()
-    corpus = np.stack([np.asarray(frames[f], dtype=np.float64) for f in FEATURES], axis=1)
+    corpus = read_features(ROOT / "results/features/frames.parquet")
     golden = json.loads((ROOT / "tests/fixtures/golden/golden.json").read_text())
     data = {"fixture": np.asarray(golden["frame_features"]), "corpus": corpus}
     report: dict = {
