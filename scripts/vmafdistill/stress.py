@@ -124,30 +124,10 @@ def hrc_argv(exe: str, ref: str, s: demo.DemoSettings, hrc: dict, out: str) -> l
 
 def dataset_text(sources: tuple[dict, ...], hrcs: tuple[dict, ...], s: demo.DemoSettings) -> str:
     """The stress corpus as a Netflix-format dataset file (no self-pairs, no dmos)."""
-    lines = [
-        '"""vmafdistill stress corpus: content and distortions the demo corpus never uses."""',
-        "dataset_name = 'vmafdistill_stress'",
-        "yuv_fmt = 'yuv420p'",
-        f"width = {s.width}",
-        f"height = {s.height}",
-        "",
-        "ref_dir = '[path to dataset videos]/ref'",
-        "dis_dir = '[path to dataset videos]/dis'",
-        "",
-        "ref_videos = [",
-    ]
-    for cid, src in enumerate(sources):
-        name = src["name"]
-        lines.append(f" {{'content_id': {cid}, 'content_name': {name!r}, 'path': ref_dir + '/{name}_{s.fps}fps.yuv'}},")
-    lines += ["]", "", "dis_videos = ["]
-    asset = 0
-    for cid, src in enumerate(sources):
-        for hrc in hrcs:
-            path = dis_rel(src["name"], hrc).removeprefix("dis/")
-            lines.append(f" {{'asset_id': {asset}, 'content_id': {cid}, 'path': dis_dir + '/{path}'}},")
-            asset += 1
-    lines += ["]", ""]
-    return "\n".join(lines)
+    refs = [(src["name"], ref_rel(src["name"], s).removeprefix("ref/")) for src in sources]
+    dis = [(cid, dis_rel(src["name"], hrc)) for cid, src in enumerate(sources) for hrc in hrcs]
+    doc = "vmafdistill stress corpus: content and distortions the demo corpus never uses."
+    return demo.netflix_dataset_text(doc, "vmafdistill_stress", s.width, s.height, refs, dis)
 
 
 def corpus_key(sources: tuple[dict, ...], hrcs: tuple[dict, ...], s: demo.DemoSettings, exe: str) -> str:

@@ -1,6 +1,8 @@
 """The teacher: libvmaf's vmaf_v0.6.1 SVM, evaluated in float64 on canonical-6 features.
 
-The support vectors come from `vmaf-torch` (BSD-3), which carries the vmaf_v0.6.1 model. libvmaf
+The model's parameters (211 support vectors, RBF gamma 0.04, normalisation) are those libvmaf's
+vmaf_v0.6.1 uses, as carried by `vmaf-torch` (BSD-3), stored in float64 in `vmaf_v0.6.1_svm.json`
+beside this module (a test checks them against vmaf-torch), so the teacher needs numpy only. libvmaf
 feeds the SVM in its model's feature order (adm2, motion2, vif_scale0..3); this module takes
 canonical order and permutes internally, normalises with the model's slopes/intercepts, evaluates
 the RBF SVM, de-normalises and clips to [0, 100] as libvmaf does by default.
@@ -8,8 +10,10 @@ the RBF SVM, de-normalises and clips to [0, 100] as libvmaf does by default.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -50,9 +54,29 @@ class SVMTeacher:
         return np.clip(out, self.clip_min, self.clip_max) if clip else out
 
 
+MODEL_FILE = Path(__file__).with_name("vmaf_v0.6.1_svm.json")
+
+
 @lru_cache(maxsize=1)
 def load_teacher() -> SVMTeacher:
-    """Build the vmaf_v0.6.1 teacher in float64 from the model vmaf-torch carries."""
+    """The vmaf_v0.6.1 teacher in float64 (numpy only)."""
+    doc = json.loads(MODEL_FILE.read_text())
+    return SVMTeacher(
+        slopes=np.asarray(doc["slopes"], dtype=np.float64),
+        intercepts=np.asarray(doc["intercepts"], dtype=np.float64),
+        support_vectors=np.asarray(doc["support_vectors"], dtype=np.float64),
+        alpha=np.asarray(doc["alpha"], dtype=np.float64),
+        gamma=float(doc["gamma"]),
+        rho=float(doc["rho"]),
+        score_slope=float(doc["score_slope"]),
+        score_intercept=float(doc["score_intercept"]),
+        clip_min=float(doc["clip_min"]),
+        clip_max=float(doc["clip_max"]),
+    )
+
+
+def teacher_from_vmaf_torch() -> SVMTeacher:
+    """The same model built from vmaf-torch's SVMPredict in float64 (to check the stored copy)."""
     import torch
     from vmaf_torch.svm_predict import SVMPredict
 
