@@ -311,3 +311,17 @@ def test_gate_end_to_end_fails_naming_the_check(tiny_gate):
     kept = json.loads((work / "logs/gate/report.json").read_text())  # the report survives the failed job
     assert kept["verdict"] == "FAIL" and kept["failed"] == ["loso_accuracy[nano]", "loso_accuracy[tiny]"]
     assert not (work / "results/gate/report.json").exists()  # Snakemake removed the failed job's outputs
+
+
+def test_report_after_a_run(tiny_gate):
+    """`snakemake --report` gathers the LOSO tables and plots, the gate report and the model cards."""
+    from tiny import snakemake
+
+    _, work, args, proc = tiny_gate
+    assert proc.returncode == 0
+    out = work / "report.html"
+    rep = snakemake(work, "--report", str(out), *args)
+    assert rep.returncode == 0, (rep.stdout + rep.stderr)[-3000:]
+    html = out.read_text(errors="replace")
+    for needle in ("scatter.png", "fold_plcc.png", "summary.csv", "report.md", "nano.json", "leave-one-source-out"):
+        assert needle in html, needle
