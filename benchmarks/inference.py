@@ -245,7 +245,7 @@ def main() -> None:
                   f"(float64): max |diff| {diff.max():.2e} VMAF over {len(x64)} rows (tolerance {SVM_TOLERANCE:g})")  # fmt: skip
     console.print(table)
     console.print("spread = (max - min) / median rows/s across rounds; 'x svm-onnx' = median of per-round ratios. "
-                  f"Timing loop {wall:.1f} s. svm-numpy bytes: '-' (the teacher lives in vmaf-torch, not a file).")  # fmt: skip
+                  f"Timing loop {wall:.1f} s. svm-numpy bytes: '-' (the teacher's parameters are scripts/vmafdistill/vmaf_v0.6.1_svm.json).")  # fmt: skip
     for note in notes:
         console.print(f"note: {note}")
 
