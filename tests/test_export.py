@@ -15,19 +15,12 @@ from vmafdistill.students import build_student
 from vmafdistill.synth import sample_features
 from vmafdistill.train import predict
 
+from students_for_tests import random_student
+
 OPSET = 20
 
 
-def _student(arch: str, seed: int = 0) -> torch.nn.Module:
-    """A student with random (non-trivial) weights and a real scaler: behaviour, not accuracy."""
-    torch.manual_seed(seed)
-    model = build_student(arch)
-    x = sample_features(4096, seed=seed)
-    model.set_scaler(x.mean(axis=0), x.std(axis=0))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.2 * torch.randn_like(p))
-    return model.eval()
+_student = random_student
 
 
 def _meta(tier: str = "nano", arch: str = "nano", precision: str = "fp32") -> dict[str, str]:

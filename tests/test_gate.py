@@ -20,9 +20,10 @@ from vmafdistill import FEATURES
 from vmafdistill import export as ex
 from vmafdistill import gate
 from vmafdistill.golden import RECORD, load_fixture
-from vmafdistill.students import build_student
 from vmafdistill.synth import sample_features
 from vmafdistill.ulp import max_ulp, ulp_distance
+
+from students_for_tests import random_student
 
 ROOT = Path(__file__).resolve().parent.parent
 f32 = np.float32
@@ -68,15 +69,7 @@ def test_ulp_arrays():
 # checks as pure functions, on a small synthetic set of gate inputs
 
 
-def _model(arch: str, seed: int) -> torch.nn.Module:
-    torch.manual_seed(seed)
-    model = build_student(arch)
-    x = sample_features(4096, seed=seed)
-    model.set_scaler(x.mean(axis=0), x.std(axis=0))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.2 * torch.randn_like(p))
-    return model
+_model = random_student
 
 
 def _write_tier(d: Path, tier: ex.TierSpec, model: torch.nn.Module) -> None:
