@@ -345,6 +345,9 @@ def test_reachability_follows_lazy_imports_only_when_used(tmp_path):
     used = tmp_path / "used.py"
     used.write_text("from vmafdistill import ffmpeg as f\nf.resolve_ffmpeg()\n")
     assert "imageio_ffmpeg" in required_imports(used)
-    teacher = tmp_path / "teacher.py"
-    teacher.write_text("from vmafdistill.train import train_fold\n")  # train_fold -> load_teacher -> vmaf_torch
-    assert {"torch", "vmaf_torch"} <= set(required_imports(teacher))
+    stored = tmp_path / "stored.py"
+    stored.write_text("from vmafdistill.teacher import load_teacher\nload_teacher()\n")  # numpy only
+    assert "numpy" in required_imports(stored) and "vmaf_torch" not in required_imports(stored)
+    check = tmp_path / "check.py"
+    check.write_text("from vmafdistill.teacher import teacher_from_vmaf_torch\nteacher_from_vmaf_torch()\n")
+    assert {"torch", "vmaf_torch"} <= set(required_imports(check))
