@@ -126,3 +126,20 @@ def test_stored_teacher_equals_vmaf_torch():
         np.testing.assert_array_equal(getattr(stored, field), getattr(reference, field), err_msg=field)
     for field in ("gamma", "rho", "score_slope", "score_intercept", "clip_min", "clip_max"):
         assert getattr(stored, field) == getattr(reference, field), field
+
+
+def test_ten_bit_input(ffmpeg_exe, tmp_path):
+    """yuv420p10le raw clips go through the same pass (here: the fixture widened to 10 bits)."""
+    ref10, dis10 = tmp_path / "ref10.yuv", tmp_path / "dis10.yuv"
+    base = [ffmpeg_exe, "-nostdin", "-loglevel", "error", "-y"]
+    raw8 = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "176x144", "-i", str(FIXTURE_DIR / "ref_176x144_25fps.yuv")]
+    subprocess.run([*base, *raw8, "-pix_fmt", "yuv420p10le", "-f", "rawvideo", str(ref10)], check=True)
+    subprocess.run([*base, "-i", str(FIXTURE_DIR / "dis_x264_crf36.mp4"), "-pix_fmt", "yuv420p10le", "-f", "rawvideo",
+                    str(dis10)], check=True)  # fmt: skip
+    assert ref10.stat().st_size == 12 * 176 * 144 * 3
+    clip = ClipGeometry(str(ref10), str(dis10), 176, 144, "yuv420p10le", 25.0, True, True, 176, 144)
+    log = tmp_path / "log.json"
+    subprocess.run(libvmaf_argv(ffmpeg_exe, clip, str(log)), check=True, capture_output=True)
+    feats, vmaf, _ = parse_libvmaf_log(json.loads(log.read_text()), "10-bit")
+    assert feats.shape == (12, 6)
+    assert vmaf.mean() == pytest.approx(load_fixture()["vmaf"], abs=1e-4)
