@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
 
 from snakemake.exceptions import WorkflowError
 
-from vmafdistill import configcheck
+from vmafdistill import CLIP_META, configcheck
 from vmafdistill import corpus as corpus_lib
 from vmafdistill import demo as demo_lib
 from vmafdistill import ffmpeg as ffmpeg_lib
@@ -118,19 +118,7 @@ def libvmaf_cmd(wildcards, output, threads):
 
 def clip_records():
     """Ingested clip metadata handed to the table-building script."""
-    keys = (
-        "clip_id",
-        "source",
-        "dis_rel",
-        "ref_rel",
-        "self_pair",
-        "bucket",
-        "width",
-        "height",
-        "dmos",
-        "n_frames",
-    )
-    return [{k: getattr(CLIPS[cid], k) for k in keys} for cid in CLIP_IDS]
+    return [{k: getattr(CLIPS[cid], k) for k in CLIP_META} for cid in CLIP_IDS]
 
 
 def demo_dataset_input(wildcards):

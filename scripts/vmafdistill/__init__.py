@@ -20,6 +20,11 @@ LIBVMAF_KEYS: dict[str, str] = {
 
 TEACHER = "vmaf_v0.6.1"
 
+#: Ingested clip metadata carried into the feature tables (attributes of corpus.Clip).
+CLIP_META: tuple[str, ...] = (
+    "clip_id", "source", "dis_rel", "ref_rel", "self_pair", "bucket", "width", "height", "dmos", "n_frames",
+)  # fmt: skip
+
 
 def fold_id(source: str) -> str:
     """A source name as a safe LOSO fold id (file-name characters only)."""

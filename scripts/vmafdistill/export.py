@@ -502,16 +502,19 @@ def model_card(
     }
 
 
-def jsonable(v: Any) -> Any:
-    """``v`` with numpy scalars as Python numbers and non-finite floats as None (strict JSON)."""
+def jsonable(v: Any, nonfinite: Any = None) -> Any:
+    """``v`` with numpy scalars as Python numbers, and non-finite floats replaced (strict JSON):
+    by ``nonfinite``, or by their name ("inf", "nan") when ``nonfinite == "name"``."""
     if isinstance(v, dict):
-        return {str(k): jsonable(x) for k, x in v.items()}
+        return {str(k): jsonable(x, nonfinite) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [jsonable(x) for x in v]
+        return [jsonable(x, nonfinite) for x in v]
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, (int, np.integer)):
         return int(v)
     if isinstance(v, (float, np.floating)):
-        return float(v) if np.isfinite(v) else None
+        if np.isfinite(v):
+            return float(v)
+        return str(float(v)) if nonfinite == "name" else nonfinite
     return v

@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from . import FEATURES
+from . import CLIP_META, FEATURES
 from .ffmpeg import LibvmafLogError, parse_libvmaf_log
 from .teacher import load_teacher
 
-CLIP_META = ("clip_id", "source", "dis_rel", "ref_rel", "self_pair", "bucket", "width", "height", "dmos", "n_frames")
 
 
 class FeatureTableError(Exception):

@@ -400,20 +400,8 @@ def report(checks: list[Check], th: Thresholds, inputs: GateInputs) -> dict:
         "models": cards,
         "providers": providers_status(),
         "checks": [{"check": c.label, "status": c.status, "passed": c.passed, "informative": c.informative,
-                    "detail": c.detail, "values": _jsonable(c.values)} for c in checks],  # fmt: skip
+                    "detail": c.detail, "values": ex.jsonable(c.values, "name")} for c in checks],  # fmt: skip
     }
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else str(float(v))
-    if isinstance(v, np.integer):
-        return int(v)
-    return v
 
 
 def report_markdown(rep: dict) -> str:

@@ -103,10 +103,6 @@ def check_disjoint(demo_cfg: dict, sources: tuple[dict, ...] = STRESS_SOURCES) -
         raise StressError(f"stress sources also used by the demo corpus: {', '.join(clash)}")
 
 
-def ref_rel(source: str, s: demo.DemoSettings) -> str:
-    return f"ref/{source}_{s.fps}fps.yuv"
-
-
 def dis_rel(source: str, hrc: dict) -> str:
     return f"dis/{source}_{hrc['name']}.{hrc['ext']}"
 
@@ -124,7 +120,7 @@ def hrc_argv(exe: str, ref: str, s: demo.DemoSettings, hrc: dict, out: str) -> l
 
 def dataset_text(sources: tuple[dict, ...], hrcs: tuple[dict, ...], s: demo.DemoSettings) -> str:
     """The stress corpus as a Netflix-format dataset file (no self-pairs, no dmos)."""
-    refs = [(src["name"], ref_rel(src["name"], s).removeprefix("ref/")) for src in sources]
+    refs = [(src["name"], demo.ref_rel(src["name"], s).removeprefix("ref/")) for src in sources]
     dis = [(cid, dis_rel(src["name"], hrc)) for cid, src in enumerate(sources) for hrc in hrcs]
     doc = "vmafdistill stress corpus: content and distortions the demo corpus never uses."
     return demo.netflix_dataset_text(doc, "vmafdistill_stress", s.width, s.height, refs, dis)
@@ -168,13 +164,13 @@ def build_stress_corpus(
 
     def make_ref(src: dict) -> None:
         _run(
-            demo.reference_argv(exe, src, settings, str(out / ref_rel(src["name"], settings))),
+            demo.reference_argv(exe, src, settings, str(out / demo.ref_rel(src["name"], settings))),
             f"reference {src['name']}",
         )
 
     def make_dis(job: tuple[dict, dict]) -> None:
         src, hrc = job
-        ref = str(out / ref_rel(src["name"], settings))
+        ref = str(out / demo.ref_rel(src["name"], settings))
         _run(hrc_argv(exe, ref, settings, hrc, str(out / dis_rel(src["name"], hrc))), f"{src['name']} {hrc['name']}")
 
     with ThreadPoolExecutor(max(1, workers)) as pool:  # each job is one ffmpeg process
