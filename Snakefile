@@ -3,11 +3,22 @@
 #   snakemake --cores 8 features    the corpus and its libvmaf feature tables only
 # See README.md.
 
+import atexit
+import gc
 import os
 
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
+# Large corpora: Snakemake keeps a few dozen long-lived objects per job, and Python's cyclic garbage
+# collector rescans all of them again and again while the DAG grows, then once more at exit (about
+# a third of a 10,000-clip dry run; none of them is garbage). Pause the collector while the Snakefile
+# is parsed and the DAG is built; `onstart` (below) hides the built DAG from it and turns it back on
+# for the run itself; at exit everything is frozen so the final collection has nothing to scan.
+# `benchmarks/dryrun_scale.py` measures it.
+gc.disable()
+atexit.register(gc.freeze)
 
 # one BLAS/OpenMP thread per job: Snakemake runs the jobs in parallel, and results stay deterministic
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -37,3 +48,16 @@ rule all:
     default_target: True
     input:
         rules.gate.output,
+
+
+onstart:
+    gc.freeze()
+    gc.enable()
+
+
+onsuccess:
+    cancel_idle_timers()
+
+
+onerror:
+    cancel_idle_timers()

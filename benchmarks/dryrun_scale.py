@@ -9,8 +9,13 @@ directory, times
                                                         (rules/common.smk) and config validation
   dry-run   `snakemake -n <target>`                    + DAG building, job printing
   quiet     `snakemake -n <target> --quiet rules`      the same without printing every job
-  grouped   `snakemake -n <target> --group-components extract=N --quiet rules`
-                                                        N = profiles/slurm group-components.extract
+  grouped   `snakemake -n <target> --groups extract_features=extract --group-components extract=N`
+                                                        the grouping of profiles/slurm (its `groups`
+                                                        and `group-components` keys)
+  toy       `snakemake -n` of issue 5's bare toy workflow of the same shape (a `touch` job per clip,
+            one aggregate, 36 training jobs) on the same corpus: Snakemake's own floor on this
+            machine today, so the ratio ours / toy is comparable across machines (the issue's
+            figures, 6.2 s and 57 s, make its targets 1.61x and 1.58x of the toy)
 
 with wall time and peak RSS of each (os.wait4 on the child), plus `load_corpus` alone in a bare
 python (the ingestion library without snakemake). It prints the Slurm submission count the
@@ -103,6 +108,57 @@ def snakemake(work: Path, *args: str, count: str | None = None) -> dict:
     return run(cmd, cwd=work, count=count)
 
 
+TOY = """\
+# The bare toy of issue 5: a job per clip, one aggregate, 36 training jobs; nothing else.
+CLIPS = [line.split(",")[2][: -len(".yuv")] for line in open("{root}/manifest.csv").read().split()[1:]]
+
+
+rule all:
+    input:
+        expand("results/train/{{fold}}/{{arch}}.txt", fold=range(9), arch=range(4)),
+
+
+rule extract:
+    input:
+        "{root}/{{clip}}.yuv",
+    output:
+        "results/clips/{{clip}}.json",
+    shell:
+        "touch {{output}}"
+
+
+rule table:
+    input:
+        expand("results/clips/{{clip}}.json", clip=CLIPS),
+    output:
+        "results/table.parquet",
+    shell:
+        "touch {{output}}"
+
+
+rule train:
+    input:
+        "results/table.parquet",
+    output:
+        "results/train/{{fold}}/{{arch}}.txt",
+    shell:
+        "touch {{output}}"
+"""
+
+
+def toy_dry_run(root: Path) -> dict:
+    """`snakemake -n` of the issue's bare toy workflow of the same shape, on the same corpus."""
+    toy = BASE / "toy"
+    toy.mkdir(parents=True, exist_ok=True)
+    (toy / "Snakefile").write_text(TOY.format(root=root))
+    work = BASE / "work-toy"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    cmd = [str(SNAKEMAKE), "--snakefile", str(toy / "Snakefile"), "--directory", str(work), "-n"]
+    return run(cmd, cwd=work)
+
+
 def job_stats(text: str) -> dict[str, int]:
     m = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\ntotal\s+(\d+)", text, re.S)
     if not m:
@@ -161,13 +217,16 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the quiet dry run, top N")
     ap.add_argument("--skip-plain", action="store_true", help="skip the (slow) dry run that prints every job")
+    ap.add_argument("--skip-toy", action="store_true", help="skip the bare toy workflow of the same shape")
     args = ap.parse_args()
 
-    per_group = int(yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())["group-components"]["extract"])
+    slurm = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    per_group = int(slurm["group-components"]["extract"])
+    groups = [f"{rule}={group}" for rule, group in slurm["groups"].items()]
     target, norun = target_rules()
     targets_s = {10_000: 10.0, 100_000: 90.0}
     print(f"target rule: {target}; rules not submitted (no action): {', '.join(sorted(norun))}")
-    print(f"profiles/slurm group-components.extract = {per_group}; cores: {os.cpu_count()}\n")
+    print(f"profiles/slurm groups {' '.join(groups)}, group-components.extract = {per_group}; cores: {os.cpu_count()}\n")
     base = run([str(SNAKEMAKE), "--version"])
     print(f"snakemake --version: {base['wall']:.2f} s wall, {base['cpu']:.2f} s CPU, {base['rss_mib']:.0f} MiB\n")
 
@@ -195,9 +254,17 @@ def main() -> None:
             show(f"-n {target}", res["plain"], f"  {res['plain']['lines']:,} lines{verdict}")
         res["quiet"] = snakemake(work, "-n", target, "--quiet", "rules", *cfg)
         show(f"-n {target} --quiet rules", res["quiet"])
-        res["grouped"] = snakemake(work, "-n", target, "--group-components", f"extract={per_group}", *cfg,
+        res["grouped"] = snakemake(work, "-n", target, "--groups", *groups, "--group-components", f"extract={per_group}", *cfg,
                                    count="Group job extract")  # fmt: skip
         show(f"-n {target} --group-comp. {per_group}", res["grouped"])
+        if not args.skip_toy:
+            res["toy"] = toy_dry_run(root)
+            show("bare toy -n (same shape)", res["toy"], f"  {res['toy']['lines']:,} lines")
+            if "plain" in res:
+                ratio = res["plain"]["wall"] / res["toy"]["wall"]
+                goal = {10_000: 10.0 / 6.2, 100_000: 90.0 / 57.0}.get(n)
+                verdict = "" if goal is None else f"; the targets allow {goal:.2f}x: {'OK' if ratio < goal else 'MISSED'}"
+                print(f"  -n {target} / bare toy = {ratio:.2f}x (both measured in this run{verdict})")
         failed = [k for k, r in res.items() if r["rc"]]
         if failed:
             print("  FAILED:\n" + res[failed[0]]["tail"][-3000:])

@@ -4,6 +4,7 @@
 import os
 import shlex
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
 
@@ -160,3 +161,12 @@ import inspect as _inspect
 
 for _func in (clip_inputs, libvmaf_cmd, demo_dataset_input):
     setattr(_func, "_overwrite_params", _inspect.signature(_func).parameters)
+
+
+def cancel_idle_timers():
+    """When the run is over, cancel the scheduler's pending re-check timers (one `threading.Timer`
+    of `--max-jobs-per-timespan`'s 1 s per scheduling step): nothing waits on them any more, but the
+    interpreter would wait for the last one to fire, up to a second, before it exits."""
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()

@@ -1,11 +1,13 @@
 # One libvmaf pass per clip (a job per clip), then the feature tables and the teacher check.
 
 
+# Runs first (priority) but blocks nothing but the tables: the extraction jobs start beside it.
 rule ffmpeg_check:
     output:
         "results/features/ffmpeg.json",
     log:
         "logs/features/ffmpeg_check.log",
+    priority: 100
     conda:
         "../envs/libvmaf.yaml"
     params:
@@ -18,15 +20,12 @@ rule ffmpeg_check:
 rule extract_features:
     input:
         unpack(clip_inputs),
-        check="results/features/ffmpeg.json",
     output:
         "results/features/clips/{clip}.json",
     log:
         "logs/features/{clip}.log",
     benchmark:
         "results/benchmarks/features/{clip}.tsv"
-    group:
-        "extract"
     conda:
         "../envs/libvmaf.yaml"
     threads: config["extract_threads"]
@@ -40,6 +39,7 @@ rule features_table:
     input:
         logs=expand("results/features/clips/{clip}.json", clip=CLIP_IDS),
         dataset=demo_dataset_input,
+        ffmpeg="results/features/ffmpeg.json",
     output:
         frames="results/features/frames.parquet",
         clips="results/features/clips.parquet",

@@ -85,6 +85,29 @@ def test_missing_ffmpeg_is_named(base_corpus, tmp_path):
     assert proc.returncode != 0 and "/opt/none/ffmpeg" in out and "VMAF_FFMPEG" in out
 
 
+def test_ffmpeg_without_libvmaf_fails_the_run_naming_it(base_corpus, tmp_path):
+    """An ffmpeg built without libvmaf: the check job (run first) fails naming the binary and how to
+    point at another; no feature table is written."""
+    fake = tmp_path / "bin" / "ffmpeg-nolibvmaf"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in\n'
+        "  *-filters*) echo ' ... scale             V->V       Scale the input video size.' ;;\n"
+        "  *-version*) echo 'ffmpeg version 0.0-fake' ;;\n"
+        "  *) echo \"No such filter: 'libvmaf'\" >&2; exit 8 ;;\n"
+        "esac\n"
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    work = tmp_path / "work"
+    proc = snakemake(work, "--cores", "1", "features", "--config", f"data_root={base_corpus}", f"ffmpeg={fake}")
+    out = proc.stdout + proc.stderr + (work / "logs/features/ffmpeg_check.log").read_text()
+    assert proc.returncode != 0
+    assert str(fake) in out and "no libvmaf filter" in out and "VMAF_FFMPEG" in out
+    assert not (work / "results/features/clips.parquet").exists()
+    assert not (work / "results/features/ffmpeg.json").exists()
+
+
 def test_single_source_corpus_is_refused(base_corpus, tmp_path):
     root = _copy(base_corpus, tmp_path)
     text = (root / "tiny_dataset.py").read_text()
