@@ -16,7 +16,8 @@ min_version("9.0")
 # a third of a 10,000-clip dry run; none of them is garbage). Pause the collector while the Snakefile
 # is parsed and the DAG is built; `onstart` (below) hides the built DAG from it and turns it back on
 # for the run itself; at exit everything is frozen so the final collection has nothing to scan.
-# `benchmarks/dryrun_scale.py` measures it.
+# (Under --no-hooks, as in the job processes Snakemake spawns, onstart does not run and the collector
+# stays paused for that short-lived process.) `benchmarks/dryrun_scale.py` measures it.
 gc.disable()
 atexit.register(gc.freeze)
 
