@@ -6,16 +6,20 @@ On a fresh working directory, with the built-in demo corpus (no data_root) and w
 (the tiny corpus). --dag/--rulegraph are dry: nothing may be built. Snakemake's stdout must be pure
 DOT (the workflow prints nothing to stdout at parse time). Needs Graphviz's `dot` (Debian package
 graphviz, installed by .ci/run): missing, the test FAILS, it does not skip.
+
+Also the shape of the per-clip jobs in the DAG that keeps a large dry run fast.
 """
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 
 import pytest
+import yaml
 
-from tiny import build_tiny_corpus, snakemake
+from tiny import ROOT, build_tiny_corpus, snakemake
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +63,26 @@ def test_graph_renders_to_svg(corpus, graph, dot, target, tiny_root, tmp_path):
         assert n == 12 if corpus == "tiny" else n >= 12, n
     # dry: nothing built or written besides snakemake's own bookkeeping
     assert sorted(p.name for p in work.iterdir()) in ([], [".snakemake"]), sorted(work.iterdir())
+
+
+def test_clip_jobs_stay_lean_and_group_only_on_slurm(target, tiny_root, tmp_path):
+    """What keeps a 100,000-clip dry run fast (benchmarks/dryrun_scale.py): a clip job's inputs are its
+    two videos only (the ffmpeg check feeds the tables, not every clip job) and it is no group job
+    locally; the Slurm profile's `groups`/`group-components` bundle them there."""
+    work = tmp_path / "work"
+    proc = snakemake(work, "-n", target, "--config", f"data_root={tiny_root}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    blocks = [b for b in out.split("rule ")[1:] if b.startswith("extract_features:")]
+    assert blocks and "Group job" not in out
+    for block in blocks:
+        inputs = next(line for line in block.splitlines() if line.strip().startswith("input:"))
+        assert "ffmpeg.json" not in inputs and len(inputs.split(",")) == 2, inputs
+
+    profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    group, per_group = profile["groups"]["extract_features"], profile["group-components"]["extract"]
+    proc = snakemake(work, "-n", target, "--config", f"data_root={tiny_root}",
+                     "--groups", f"extract_features={group}", "--group-components", f"{group}={per_group}")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    groups = (proc.stdout + proc.stderr).count(f"Group job {group}")
+    assert groups == math.ceil(len(blocks) / per_group), groups
