@@ -100,11 +100,12 @@ def run(cmd: list[str], cwd: Path | None = None, count: str | None = None) -> di
             "rc": proc.returncode, "tail": "".join(tail[-200:]), "count": hits, "lines": lines}  # fmt: skip
 
 
-def snakemake(work: Path, *args: str, count: str | None = None) -> dict:
+def snakemake(work: Path, *args: str, count: str | None = None, snakefile: Path = ROOT / "Snakefile") -> dict:
+    """`snakemake --snakefile <snakefile> ... args` in a fresh working directory `work`."""
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    cmd = [str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(work), *args]
+    cmd = [str(SNAKEMAKE), "--snakefile", str(snakefile), "--directory", str(work), *args]
     return run(cmd, cwd=work, count=count)
 
 
@@ -151,12 +152,7 @@ def toy_dry_run(root: Path) -> dict:
     toy = BASE / "toy"
     toy.mkdir(parents=True, exist_ok=True)
     (toy / "Snakefile").write_text(TOY.format(root=root))
-    work = BASE / "work-toy"
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    cmd = [str(SNAKEMAKE), "--snakefile", str(toy / "Snakefile"), "--directory", str(work), "-n"]
-    return run(cmd, cwd=work)
+    return snakemake(BASE / "work-toy", "-n", snakefile=toy / "Snakefile")
 
 
 def job_stats(text: str) -> dict[str, int]:

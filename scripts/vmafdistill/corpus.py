@@ -726,16 +726,12 @@ def parse_dataset_text(text: str, filename: str, data_root: str) -> DatasetSpec:
         )
         path = _entry_key(d, "path", "a string", lambda v: type(v) is str, where)
         rel = _rel_path(path, root, where, "path")
-        if cid in by_cid:
-            raise CorpusError(
-                f"{where}: content_id {cid!r} already used by the ref_videos entry at line "
-                f"{by_cid[cid].line}"
-            )
-        if name in names:
-            raise CorpusError(
-                f"{where}: content_name {name!r} already used by the ref_videos entry at line "
-                f"{names[name].line}"
-            )
+        for key, value, seen in (("content_id", cid, by_cid), ("content_name", name, names)):
+            if value in seen:
+                raise CorpusError(
+                    f"{where}: {key} {value!r} already used by the ref_videos entry at line "
+                    f"{seen[value].line}"
+                )
         ref = RefVideo(cid, name, os.path.join(root.abs, rel), rel, line)
         by_cid[cid] = names[name] = ref
         refs.append(ref)
