@@ -14,6 +14,8 @@ from vmafdistill import CLIP_META, configcheck
 from vmafdistill import corpus as corpus_lib
 from vmafdistill import demo as demo_lib
 from vmafdistill import ffmpeg as ffmpeg_lib
+from vmafdistill import streams as streams_lib
+from vmafdistill.streams import STREAM_LINES
 
 WORKDIR = os.path.realpath(os.getcwd())
 
@@ -97,7 +99,8 @@ def clip_inputs(wildcards):
 
 
 def libvmaf_cmd(wildcards, output, threads):
-    """The shell-quoted ONE ffmpeg+libvmaf pass of a clip, logging to `<output>.tmp`."""
+    """The shell-quoted ONE ffmpeg+libvmaf pass of a clip: libvmaf's log to `<output.log>.tmp`,
+    ffmpeg's report on the inputs to `<output.streams>.report` (FFREPORT)."""
     c = CLIPS[wildcards.clip]
     geometry = ffmpeg_lib.ClipGeometry(
         ref_path=c.ref_path,
@@ -112,9 +115,10 @@ def libvmaf_cmd(wildcards, output, threads):
         dis_height=c.dis_height,
     )
     argv = ffmpeg_lib.libvmaf_argv(
-        FFMPEG, geometry, f"{output[0]}.tmp", threads, config["scaler"]
+        FFMPEG, geometry, f"{output.log}.tmp", threads, config["scaler"]
     )
-    return shlex.join(argv)
+    env = streams_lib.report_env(f"{output.streams}.report")
+    return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(argv)
 
 
 def clip_records():

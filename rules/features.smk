@@ -21,7 +21,8 @@ rule extract_features:
     input:
         unpack(clip_inputs),
     output:
-        "results/features/clips/{clip}.json",
+        log="results/features/clips/{clip}.json",
+        streams="results/features/clips/{clip}.streams",
     log:
         "logs/features/{clip}.log",
     benchmark:
@@ -31,13 +32,18 @@ rule extract_features:
     threads: config["extract_threads"]
     params:
         cmd=libvmaf_cmd,
+        lines=STREAM_LINES,
     shell:
-        "trap 'rm -f {output:q}.tmp' EXIT; {params.cmd} 2> {log:q}; mv {output:q}.tmp {output:q}"
+        "trap 'rm -f {output.log:q}.tmp {output.streams:q}.tmp {output.streams:q}.report' EXIT; "
+        "{params.cmd} 2> {log:q}; "
+        "grep -E {params.lines:q} {output.streams:q}.report > {output.streams:q}.tmp; "
+        "mv {output.log:q}.tmp {output.log:q}; mv {output.streams:q}.tmp {output.streams:q}"
 
 
 rule features_table:
     input:
         logs=expand("results/features/clips/{clip}.json", clip=CLIP_IDS),
+        streams=expand("results/features/clips/{clip}.streams", clip=CLIP_IDS),
         dataset=demo_dataset_input,
         ffmpeg="results/features/ffmpeg.json",
     output:
@@ -53,6 +59,7 @@ rule features_table:
     params:
         clips=clip_records(),
         tolerance=config["teacher_tolerance"],
+        check_fps=config["check_fps"],
     script:
         "../scripts/features_table.py"
 

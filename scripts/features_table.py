@@ -10,7 +10,9 @@ snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
 tolerance = float(snakemake.params.tolerance)
 try:
-    tables = build_tables(snakemake.params.clips, Path(snakemake.input.logs[0]).parent, tolerance)
+    tables = build_tables(
+        snakemake.params.clips, Path(snakemake.input.logs[0]).parent, tolerance, bool(snakemake.params.check_fps)
+    )
 except FeatureTableError as exc:
     fail(log, str(exc))
 write_parquet(snakemake.output.frames, tables.frames)

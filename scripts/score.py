@@ -2,23 +2,24 @@
 """Score a (reference, distorted) pair with an exported student, beside libvmaf's vmaf_v0.6.1.
 
     python scripts/score.py --model results/export/nano.onnx --ref REF --dis DIS \\
-        [--width W --height H --pix-fmt P --fps F --ffmpeg PATH] [--frames out.csv]
+        [--width W --height H --dis-width W --dis-height H --pix-fmt P --fps F --ffmpeg PATH] [--frames out.csv]
 
 ONE ffmpeg + libvmaf pass gives the per-frame canonical-6 features and libvmaf's per-frame vmaf (the
 teacher); the student scores the same features on ONNX Runtime (CPU). A clip's student score follows
 the model's pooling (metadata ``vmafdistill.pooling``): frame -> the mean of per-frame scores, clip ->
-the score of the mean features. Raw ``.yuv`` inputs need ``--width``/``--height`` (and ``--pix-fmt``,
-``--fps``); containers carry their geometry. Standalone: needs only this repository's scripts/.
+the score of the mean features. A raw ``.yuv`` reference needs ``--width``/``--height`` (and
+``--pix-fmt``); a raw distorted clip has its own size (``--dis-width``/``--dis-height``, else a ``WxH``
+in its name, else the reference's); containers carry their geometry, rate and pixel format. Frames are
+paired by index; both inputs must have the same number of frames (checked, never truncated), and a
+declared ``--fps``/``--pix-fmt`` that disagrees with a container's own is an error. Standalone: needs
+only this repository's scripts/.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,51 +28,88 @@ import numpy as np  # noqa: E402
 
 from vmafdistill import FEATURES  # noqa: E402
 from vmafdistill import export as ex  # noqa: E402
-from vmafdistill.ffmpeg import ClipGeometry, FFmpegError, libvmaf_argv, parse_libvmaf_log, resolve_ffmpeg  # noqa: E402
+from vmafdistill.corpus import frame_bytes  # noqa: E402
+from vmafdistill.ffmpeg import ClipGeometry, FFmpegError, PassResult, probe_stream, resolve_ffmpeg, run_pass  # noqa: E402
+from vmafdistill.streams import pair_problems  # noqa: E402
 
 
 class ScoreError(Exception):
     """A clear, user-facing problem with the arguments or the inputs."""
 
 
+RAW_FPS = 25.0  # the nominal rate of raw inputs when nothing else says one (pairing does not depend on it)
+SIZE_IN_NAME = re.compile(r"(?<![0-9])([0-9]{2,5})x([0-9]{2,5})(?![0-9])")
+
+
 def is_raw(path: str | Path) -> bool:
     return Path(path).suffix.lower() == ".yuv"
 
 
-def probe_size(exe: str, path: str | Path) -> tuple[int, int]:
-    """Width and height of a container's first video stream (from ffmpeg's stream listing)."""
-    proc = subprocess.run([exe, "-hide_banner", "-i", f"file:{Path(path).resolve()}"], capture_output=True, text=True)
-    m = re.search(r"Stream #\S+.*?Video: .*?(\d{2,5})x(\d{2,5})", proc.stderr)
-    if not m:
-        raise ScoreError(f"cannot read the video size of {path} with {exe}: {proc.stderr.strip()[-300:]}")
-    return int(m.group(1)), int(m.group(2))
+def raw_frames(path: str | Path, width: int, height: int, pix_fmt: str, flag: str) -> int:
+    """Whole frames in a raw file at a geometry, or a ScoreError naming the file, sizes and the flag to fix."""
+    fb = frame_bytes(width, height, pix_fmt)
+    size = Path(path).stat().st_size
+    n, rest = divmod(size, fb)
+    if size == 0 or rest:
+        raise ScoreError(f"{path}: {size} bytes is not a whole number of {width}x{height} {pix_fmt} frames "
+                         f"({fb} bytes each); check {flag} and --pix-fmt")  # fmt: skip
+    return n
 
 
-def geometry(args: argparse.Namespace, exe: str) -> ClipGeometry:
+def dis_raw_size(args: argparse.Namespace, ref_size: tuple[int, int]) -> tuple[int, int, str]:
+    """A raw distorted clip's own size: --dis-width/--dis-height, else a WxH token in its name, else the reference's."""
+    if args.dis_width or args.dis_height:
+        if not (args.dis_width and args.dis_height):
+            raise ScoreError("pass both --dis-width and --dis-height")
+        return args.dis_width, args.dis_height, "--dis-width/--dis-height"
+    m = SIZE_IN_NAME.findall(Path(args.dis).name)
+    if len(m) == 1:
+        return int(m[0][0]), int(m[0][1]), f"the size {m[0][0]}x{m[0][1]} in its name (or --dis-width/--dis-height)"
+    return ref_size[0], ref_size[1], "--dis-width/--dis-height (default: the reference size)"
+
+
+def geometry(args: argparse.Namespace, exe: str) -> tuple[ClipGeometry, dict]:
+    """What ffmpeg needs to know of the pair, and what the pair checks compare (declared rate and format)."""
     ref_raw, dis_raw = is_raw(args.ref), is_raw(args.dis)
-    for path, raw in ((args.ref, ref_raw), (args.dis, dis_raw)):
+    for path in (args.ref, args.dis):
         if not Path(path).is_file():
             raise ScoreError(f"no such file: {path}")
-        if raw and not (args.width and args.height):
-            raise ScoreError(f"{path} is raw YUV (no header): pass --width and --height (and --pix-fmt, --fps)")
-    if args.width and args.height:
+    probes = {p: probe_stream(exe, str(p)) for p, raw in ((args.ref, ref_raw), (args.dis, dis_raw)) if not raw}
+    if ref_raw:
+        if not (args.width and args.height):
+            raise ScoreError(f"{args.ref} is raw YUV (no header): pass --width and --height (and --pix-fmt)")
         w, h = args.width, args.height
+        pix_fmt = args.pix_fmt or "yuv420p"
+        raw_frames(args.ref, w, h, pix_fmt, "--width/--height")
     else:
-        w, h = probe_size(exe, args.ref)
-    return ClipGeometry(
+        ref = probes[args.ref]
+        w, h = args.width or ref["width"], args.height or ref["height"]
+        pix_fmt = args.pix_fmt or ref["pix_fmt"]  # the container's own format, unless declared (then checked)
+    dw, dh = w, h
+    if dis_raw:
+        dw, dh, flag = dis_raw_size(args, (w, h))
+        raw_frames(args.dis, dw, dh, pix_fmt, flag)
+    rates = [probes[p]["fps"] for p in (args.ref, args.dis) if p in probes and probes[p]["fps"]]
+    fps = args.fps or (rates[0] if rates else RAW_FPS)
+    clip = ClipGeometry(
         ref_path=str(Path(args.ref).resolve()), dis_path=str(Path(args.dis).resolve()), width=w, height=h,
-        pix_fmt=args.pix_fmt, fps=args.fps, ref_is_raw=ref_raw, dis_is_raw=dis_raw, dis_width=w, dis_height=h,
+        pix_fmt=pix_fmt, fps=fps, ref_is_raw=ref_raw, dis_is_raw=dis_raw, dis_width=dw, dis_height=dh,
     )  # fmt: skip
+    return clip, {"fps": fps, "pix_fmt": pix_fmt}
 
 
-def run_libvmaf(exe: str, clip: ClipGeometry) -> tuple[np.ndarray, np.ndarray, str]:
-    """(features [F, 6], libvmaf vmaf [F], libvmaf version) of one libvmaf pass, in a temp dir."""
-    with tempfile.TemporaryDirectory(prefix="vmafdistill-score-") as tmp:
-        log = Path(tmp) / "libvmaf.json"
-        proc = subprocess.run(libvmaf_argv(exe, clip, str(log)), capture_output=True, text=True)
-        if proc.returncode != 0 or not log.is_file():
-            raise ScoreError(f"ffmpeg/libvmaf failed (exit {proc.returncode}): {proc.stderr.strip()[-600:]}")
-        return parse_libvmaf_log(json.loads(log.read_text()), f"{clip.dis_path} vs {clip.ref_path}")
+def run_libvmaf(exe: str, clip: ClipGeometry, declared: dict) -> PassResult:
+    """ONE libvmaf pass; a pair whose frame counts, rates or reference pixel format disagree is a ScoreError."""
+    res = run_pass(exe, clip)
+    problems = pair_problems(
+        dis=res.dis, ref=res.ref, dis_name=clip.dis_path, ref_name=clip.ref_path, dis_is_raw=clip.dis_is_raw,
+        ref_is_raw=clip.ref_is_raw, fps=declared["fps"], pix_fmt=declared["pix_fmt"],
+        fps_hint="drop --fps (the container's rate is used) or pass the clip's own rate",
+        pix_fmt_hint="drop --pix-fmt (the container's own is used) or pass the reference's own",
+    )  # fmt: skip
+    if problems:
+        raise ScoreError("; ".join(problems))
+    return res
 
 
 def student_scores(model: str | Path, feats: np.ndarray) -> tuple[np.ndarray, float, str]:
@@ -95,22 +133,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--model", required=True, help="an exported student (.onnx)")
     ap.add_argument("--ref", required=True, help="reference clip (.yuv raw, or a container)")
-    ap.add_argument("--dis", required=True, help="distorted clip (.yuv raw at the reference geometry, or a container)")
+    ap.add_argument("--dis", required=True, help="distorted clip (.yuv raw, or a container)")
     ap.add_argument("--width", type=int, default=0, help="reference width (required for raw .yuv)")
     ap.add_argument("--height", type=int, default=0, help="reference height (required for raw .yuv)")
-    ap.add_argument("--pix-fmt", default="yuv420p", choices=["yuv420p", "yuv420p10le"], help="raw pixel format")
-    ap.add_argument("--fps", type=float, default=25.0, help="frame rate of raw inputs")
+    ap.add_argument("--dis-width", type=int, default=0,
+                    help="raw distorted clip's width (default: a WxH in its file name, else the reference's)")
+    ap.add_argument("--dis-height", type=int, default=0, help="raw distorted clip's height")
+    ap.add_argument("--pix-fmt", default=None, choices=["yuv420p", "yuv420p10le"],
+                    help="pixel format of raw inputs (default: a container reference's own, else yuv420p)")
+    ap.add_argument("--fps", type=float, default=None,
+                    help="declared frame rate (default: the containers'); frames are paired by index, not by time")
     ap.add_argument(
         "--ffmpeg", default=None, help="ffmpeg with libvmaf (default: env VMAF_FFMPEG, else imageio-ffmpeg's)"
     )
     ap.add_argument("--frames", default=None, help="write per-frame frame, features, teacher, student to this CSV")
     args = ap.parse_args(argv)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         if not Path(args.model).is_file():
             raise ScoreError(f"no such model: {args.model}")
         exe, _ = resolve_ffmpeg(args.ffmpeg)
-        feats, teacher, version = run_libvmaf(exe, geometry(args, exe))
+        res = run_libvmaf(exe, *geometry(args, exe))
+        feats, teacher, version = res.features, res.vmaf, res.libvmaf_version
         student, student_clip, pooling = student_scores(args.model, feats)
     except (ScoreError, FFmpegError) as exc:
         err.print(f"[bold red]error:[/] {exc}", markup=True)

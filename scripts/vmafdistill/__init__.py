@@ -23,6 +23,7 @@ TEACHER = "vmaf_v0.6.1"
 #: Ingested clip metadata carried into the feature tables (attributes of corpus.Clip).
 CLIP_META: tuple[str, ...] = (
     "clip_id", "source", "dis_rel", "ref_rel", "self_pair", "bucket", "width", "height", "dmos", "n_frames",
+    "fps", "pix_fmt", "ref_is_raw", "dis_is_raw",
 )  # fmt: skip
 
 

@@ -17,8 +17,22 @@ import polars as pl
 
 from . import CLIP_META, FEATURES
 from .ffmpeg import LibvmafLogError, parse_libvmaf_log
+from .streams import InputStream, ReportError, pair_problems, parse_report
 from .teacher import load_teacher
 
+#: How to declare a clip's frame rate, in a frame-rate error.
+FPS_HINT = (
+    "declare the rate with a `_<fps>fps` suffix on the reference's file name (dataset file, ref/ + dis/ naming), "
+    "the manifest's fps column, or `--config fps=<fps>` for references named without one; "
+    "`--config check_fps=false` accepts containers at other rates"
+)
+PIX_FMT_HINT = (
+    "declare the reference's own pixel format (dataset file `yuv_fmt`, the manifest's pix_fmt column, or "
+    "`--config pix_fmt=...` for the ref/ + dis/ naming)"
+)
+STREAM_COLUMNS = {f"{p}_{k}": t for p in ("ref", "dis") for k, t in (
+    ("frames", pl.Int32), ("pix_fmt", pl.String), ("width", pl.Int32), ("height", pl.Int32), ("fps", pl.Float64),
+    ("codec", pl.String))}  # fmt: skip
 
 
 class FeatureTableError(Exception):
@@ -34,11 +48,19 @@ class FeatureTables:
     teacher_failures: list[str]
 
 
-def build_tables(clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4) -> FeatureTables:
-    """Read each clip's libvmaf log, check it, recompute the teacher, and build both tables.
+def _streams(path: Path) -> tuple[InputStream, InputStream]:
+    dis, ref = parse_report(path.read_text(encoding="utf-8", errors="replace"))
+    return dis, ref
+
+
+def build_tables(
+    clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4, check_fps: bool = True
+) -> FeatureTables:
+    """Read each clip's libvmaf log and stream report, check the pair, recompute the teacher, build both tables.
 
     `clips` are the ingested clip records (dicts with at least CLIP_META keys); `n_frames` is the
-    raw reference's frame count, or None when the reference is a container.
+    raw reference's frame count, or None when the reference is a container. Every problem of every
+    clip is collected into one FeatureTableError.
     """
     teacher = load_teacher()
     frame_parts: list[pl.DataFrame] = []
@@ -51,15 +73,22 @@ def build_tables(clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
             feats, vmaf, version = parse_libvmaf_log(doc, f"{path} (clip {cid})")
-        except (OSError, json.JSONDecodeError, LibvmafLogError) as exc:
+            dis, ref = _streams(path.with_suffix(".streams"))
+        except (OSError, json.JSONDecodeError, LibvmafLogError, ReportError) as exc:
             errors.append(f"clip {cid}: {exc}")
             continue
+        problems = pair_problems(
+            dis=dis, ref=ref, dis_name=rec["dis_rel"], ref_name=rec["ref_rel"], dis_is_raw=bool(rec["dis_is_raw"]),
+            ref_is_raw=bool(rec["ref_is_raw"]), fps=float(rec["fps"]), pix_fmt=str(rec["pix_fmt"]),
+            fps_hint=FPS_HINT, pix_fmt_hint=PIX_FMT_HINT, check_fps=check_fps,
+        )  # fmt: skip
         expected = rec.get("n_frames")
-        if expected is not None and len(feats) != expected:
-            errors.append(
-                f"clip {cid}: the distorted clip {rec['dis_rel']} has {len(feats)} frames but its reference "
-                f"{rec['ref_rel']} has {expected}; reference and distorted clips must have the same frame count"
-            )
+        if expected is not None and ref.frames != expected:
+            problems.append(f"ffmpeg decoded {ref.frames} frames of the reference {rec['ref_rel']}, its size says {expected}")
+        if not problems and len(feats) != ref.frames:
+            problems.append(f"libvmaf scored {len(feats)} frames of {ref.frames}")
+        if problems:
+            errors += [f"clip {cid}: {p}" for p in problems]
             continue
         versions.add(version)
         recomputed = teacher.predict(feats)
@@ -78,6 +107,8 @@ def build_tables(clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4
         )
         row = {k: rec.get(k) for k in CLIP_META}
         row["n_frames"] = n
+        row.update(ref.as_row("ref"))
+        row.update(dis.as_row("dis"))
         row.update({name: float(feats[:, j].mean()) for j, name in enumerate(FEATURES)})
         row["vmaf"] = float(vmaf.mean())
         row["teacher_max_diff"] = diff
@@ -90,7 +121,8 @@ def build_tables(clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4
     schema = {
         "clip_id": pl.String, "source": pl.String, "dis_rel": pl.String, "ref_rel": pl.String,
         "self_pair": pl.Boolean, "bucket": pl.Float64, "width": pl.Int32, "height": pl.Int32,
-        "dmos": pl.Float64, "n_frames": pl.Int32, **{f: pl.Float64 for f in FEATURES},
+        "dmos": pl.Float64, "n_frames": pl.Int32, "fps": pl.Float64, "pix_fmt": pl.String, "ref_is_raw": pl.Boolean,
+        "dis_is_raw": pl.Boolean, **STREAM_COLUMNS, **{f: pl.Float64 for f in FEATURES},
         "vmaf": pl.Float64, "teacher_max_diff": pl.Float64, "libvmaf_version": pl.String,
     }  # fmt: skip
     clips_df = pl.DataFrame(clip_rows, schema=schema)

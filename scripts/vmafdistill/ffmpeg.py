@@ -7,15 +7,18 @@ canonical-6 features and the per-frame vmaf_v0.6.1 score together.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import FEATURES, LIBVMAF_KEYS
+from .streams import InputStream, parse_report, parse_stream_dump, report_env
 
 
 class FFmpegError(Exception):
@@ -99,23 +102,30 @@ def _input_args(path: str, raw: bool, width: int, height: int, pix_fmt: str, fps
 
 
 def libvmaf_argv(
-    exe: str, clip: ClipGeometry, log_path: str, threads: int = 1, scaler: str = "bicubic"
+    exe: str, clip: ClipGeometry, log_path: str, threads: int = 1, scaler: str = "bicubic", count_frames: bool = True
 ) -> list[str]:
     """argv of ONE ffmpeg+libvmaf pass: distorted (main) vs reference, per-frame JSON log.
 
     The distorted clip is scaled to the reference geometry with `scaler` (Netflix convention:
-    bicubic); both streams are put in the reference pixel format and paired by frame index. The
-    pass stops with the shorter stream (`shortest=1`): a distorted clip shorter than its reference
-    then shows as a frame-count error in the tables; extra frames of a longer container are not
-    compared (raw clips of different lengths are refused at ingestion).
+    bicubic) and both streams are put in the reference pixel format. Frames are paired by index:
+    each stream is given the time base 1 and its frame number as timestamp (`settb=1,setpts=N`),
+    so libvmaf's frame sync meets frame i with frame i whatever the containers' time bases and
+    rates (deriving timestamps from a frame rate, `N/(fps*TB)`, truncates to a tick one short
+    whenever 1/(fps*TB) is inexact, and pairs a frame with the previous reference frame). A copy of
+    each stream goes to its own null output, so both inputs are decoded to the end: run with
+    `streams.report_env` to get their true frame counts, pixel formats and rates (the pass itself
+    stops with the shorter stream, `shortest=1`; the counts then tell a mismatch). `count_frames=False`
+    leaves the copies out: the bare pass, for benchmarks.
     """
     w, h, fmt = clip.width, clip.height, clip.pix_fmt
-    index_pts = f"setpts=N/({clip.fps:g}*TB)"
+    index = "settb=1,setpts=N"
+    split, copies = (",split[{0}][{0}_n]", ("vmaf", "dis_n", "ref_n")) if count_frames else ("[{0}]", ("vmaf",))
     graph = (
-        f"[0:v]scale={w}:{h}:flags={scaler},format={fmt},{index_pts}[dis];"
-        f"[1:v]format={fmt},{index_pts}[ref];"
-        f"[dis][ref]libvmaf=log_fmt=json:shortest=1:n_threads={int(threads)}:log_path={escape_filter_value(log_path)}"
+        f"[0:v]scale={w}:{h}:flags={scaler},format={fmt},{index}{split.format('dis')};"
+        f"[1:v]format={fmt},{index}{split.format('ref')};"
+        f"[dis][ref]libvmaf=log_fmt=json:shortest=1:n_threads={int(threads)}:log_path={escape_filter_value(log_path)}[vmaf]"
     )
+    nulls = [a for label in copies for a in ("-map", f"[{label}]", "-f", "null", "-")]
     return [
         exe,
         "-nostdin",
@@ -126,10 +136,47 @@ def libvmaf_argv(
         *_input_args(clip.ref_path, clip.ref_is_raw, w, h, fmt, clip.fps),
         "-lavfi",
         graph,
-        "-f",
-        "null",
-        "-",
+        *nulls,
     ]
+
+
+def probe_stream(exe: str, path: str) -> dict:
+    """Codec, pixel format, size and frame rate of a container's first video stream (ffmpeg's stream dump)."""
+    proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-i", file_url(path)], capture_output=True, text=True)
+    for line in proc.stderr.splitlines():
+        m = re.match(r"^  Stream #0:\d+\S*: Video: (.*)$", line)
+        if m:
+            info = parse_stream_dump(m.group(1))
+            if info["pix_fmt"] and info["width"]:
+                return info
+    raise FFmpegError(f"cannot read a video stream of {path} with {exe}: {proc.stderr.strip()[-300:]}")
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """One libvmaf pass: per-frame features and vmaf, the libvmaf version, and both inputs' streams."""
+
+    features: np.ndarray
+    vmaf: np.ndarray
+    libvmaf_version: str
+    dis: InputStream
+    ref: InputStream
+
+
+def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicubic") -> PassResult:
+    """Run ONE libvmaf pass in a temporary folder (the command the workflow runs) and read it back."""
+    with tempfile.TemporaryDirectory(prefix="vmafdistill-pass-") as tmp:
+        log, report = os.path.join(tmp, "libvmaf.json"), os.path.join(tmp, "report.log")
+        env = {**os.environ, **report_env(report)}
+        proc = subprocess.run(libvmaf_argv(exe, clip, log, threads, scaler), capture_output=True, text=True, env=env)
+        name = f"{clip.dis_path} vs {clip.ref_path}"
+        if proc.returncode != 0 or not os.path.isfile(log):
+            raise FFmpegError(f"ffmpeg/libvmaf failed on {name} (exit {proc.returncode}): {proc.stderr.strip()[-600:]}")
+        with open(report, encoding="utf-8", errors="replace") as f:
+            dis, ref = parse_report(f.read())
+        with open(log, encoding="utf-8") as f:
+            feats, vmaf, version = parse_libvmaf_log(json.load(f), name)
+    return PassResult(feats, vmaf, version, dis, ref)
 
 
 class LibvmafLogError(Exception):

@@ -7,14 +7,12 @@ vmaf and their means, as recorded by `measure_fixture`. The gate and the healthc
 from __future__ import annotations
 
 import json
-import subprocess
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import FEATURES
-from .ffmpeg import ClipGeometry, libvmaf_argv, parse_libvmaf_log
+from .ffmpeg import ClipGeometry, run_pass
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "golden"
 RECORD = FIXTURE_DIR / "golden.json"
@@ -34,12 +32,8 @@ def measure_fixture(exe: str, fixture_dir: Path = FIXTURE_DIR) -> dict:
         dis_height=GEOMETRY["height"],
         **GEOMETRY,
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "golden.json"
-        proc = subprocess.run(libvmaf_argv(exe, clip, str(log)), capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise RuntimeError(f"libvmaf on the golden fixture failed: {proc.stderr.strip()[-400:]}")
-        feats, vmaf, version = parse_libvmaf_log(json.loads(log.read_text()), "golden fixture")
+    res = run_pass(exe, clip)
+    feats, vmaf, version = res.features, res.vmaf, res.libvmaf_version
     return {
         "ref": REF,
         "dis": DIS,

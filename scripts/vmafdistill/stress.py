@@ -37,7 +37,8 @@ import numpy as np
 import polars as pl
 
 from . import FEATURES, corpus, demo
-from .ffmpeg import ClipGeometry, libvmaf_argv, parse_libvmaf_log
+from .ffmpeg import ClipGeometry, FFmpegError, run_pass
+from .streams import frame_count_problem
 
 DATASET_FILE = "dataset.py"
 
@@ -186,40 +187,37 @@ def hrc_of(clip: corpus.Clip) -> str:
     return stem.removeprefix(f"{clip.source}_")
 
 
-def measure(clips: list[corpus.Clip], exe: str, *, workers: int = 2, log_dir: str | Path | None = None) -> pl.DataFrame:
+def measure(clips: list[corpus.Clip], exe: str, *, workers: int = 2) -> pl.DataFrame:
     """ONE libvmaf pass per clip (`workers` at a time); per-frame table of the whole corpus.
 
     Columns: clip_id, source, hrc, frame, the canonical-6 features (FEATURES order), vmaf
     (libvmaf's own per-frame vmaf_v0.6.1). Fails if a clip's frame count differs from its reference.
     """
-    import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="vmafdistill-stress-logs-") as tmp:
-        logs = Path(log_dir) if log_dir is not None else Path(tmp)
-        logs.mkdir(parents=True, exist_ok=True)
+    def one(c: corpus.Clip) -> pl.DataFrame:
+        geo = ClipGeometry(c.ref_path, c.dis_path, c.width, c.height, c.pix_fmt, c.fps,
+                           c.ref_is_raw, c.dis_is_raw, c.dis_width, c.dis_height)  # fmt: skip
+        try:
+            res = run_pass(exe, geo)
+        except FFmpegError as exc:
+            raise StressError(f"libvmaf on {c.clip_id}: {exc}") from None
+        problem = frame_count_problem(c.dis_rel, res.dis.frames, c.ref_rel, res.ref.frames)
+        if problem:
+            raise StressError(f"{c.clip_id}: {problem}")
+        n = len(res.vmaf)
+        return pl.DataFrame(
+            {
+                "clip_id": [c.clip_id] * n,
+                "source": [c.source] * n,
+                "hrc": [hrc_of(c)] * n,
+                "frame": np.arange(n, dtype=np.int32),
+                **{f: res.features[:, j] for j, f in enumerate(FEATURES)},
+                "vmaf": res.vmaf,
+            }
+        )
 
-        def one(c: corpus.Clip) -> pl.DataFrame:
-            geo = ClipGeometry(c.ref_path, c.dis_path, c.width, c.height, c.pix_fmt, c.fps,
-                               c.ref_is_raw, c.dis_is_raw, c.dis_width, c.dis_height)  # fmt: skip
-            log = logs / f"{c.clip_id}.json"
-            _run(libvmaf_argv(exe, geo, str(log)), f"libvmaf on {c.clip_id}")
-            feats, vmaf, _ = parse_libvmaf_log(json.loads(log.read_text(encoding="utf-8")), str(log))
-            if c.n_frames is not None and len(vmaf) != c.n_frames:
-                raise StressError(f"{c.clip_id}: libvmaf scored {len(vmaf)} frames, the reference has {c.n_frames}")
-            n = len(vmaf)
-            return pl.DataFrame(
-                {
-                    "clip_id": [c.clip_id] * n,
-                    "source": [c.source] * n,
-                    "hrc": [hrc_of(c)] * n,
-                    "frame": np.arange(n, dtype=np.int32),
-                    **{f: feats[:, j] for j, f in enumerate(FEATURES)},
-                    "vmaf": vmaf,
-                }
-            )
-
-        with ThreadPoolExecutor(max(1, workers)) as pool:
-            parts = list(pool.map(one, clips))
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        parts = list(pool.map(one, clips))
     return pl.concat(parts).sort(["clip_id", "frame"])
 
 

@@ -15,7 +15,7 @@ class JobLog:
     """Writes each message to the job's log file and to the terminal (stderr, via rich)."""
 
     def __init__(self, log_path: str | Path | None) -> None:
-        self.console = Console(stderr=True, highlight=False)
+        self.console = Console(stderr=True, highlight=False, soft_wrap=True)
         self.path = Path(log_path) if log_path else None
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
