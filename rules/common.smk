@@ -14,6 +14,7 @@ from vmafdistill import CLIP_META, configcheck
 from vmafdistill import corpus as corpus_lib
 from vmafdistill import demo as demo_lib
 from vmafdistill import ffmpeg as ffmpeg_lib
+from vmafdistill import golden as golden_lib
 from vmafdistill import streams as streams_lib
 from vmafdistill.streams import STREAM_LINES
 
@@ -85,6 +86,11 @@ try:
     FFMPEG, FFMPEG_ORIGIN = ffmpeg_lib.resolve_ffmpeg(config.get("ffmpeg") or None)
 except ffmpeg_lib.FFmpegError as exc:
     raise WorkflowError(str(exc)) from None
+
+
+GOLDEN_RECORD = str(golden_lib.RECORD)
+GOLDEN_REF = str(golden_lib.FIXTURE_DIR / golden_lib.REF)
+GOLDEN_DIS = str(golden_lib.FIXTURE_DIR / golden_lib.DIS)
 
 
 def _local(path):

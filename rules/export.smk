@@ -2,12 +2,10 @@
 # state, exported to one self-contained .onnx file each, with a model card.
 
 from vmafdistill import FEATURES as _FEATURES
-from vmafdistill import golden as golden_lib
 
 TIERS = dict(config["tiers"])
 TIER_NAMES = list(TIERS)
 FINAL_SEED = SEEDS[0]
-GOLDEN_RECORD = str(golden_lib.RECORD)
 for _tier, _spec in TIERS.items():
     if _spec["arch"] not in config["archs"]:
         raise WorkflowError(
@@ -69,7 +67,7 @@ rule export_tier:
         clips="results/features/clips.parquet",
         summary="results/loso/summary.parquet",
         folds="results/loso/folds.csv",
-        golden=GOLDEN_RECORD,
+        golden="results/features/golden.json",
     output:
         onnx="results/export/{tier}.onnx",
         card=report(
@@ -89,8 +87,35 @@ rule export_tier:
         tier=lambda w: TIERS[w.tier],
         opset=config["opset"],
         model_config=lambda w: TIER_MODEL_CONFIG[w.tier],
+        engines_required=config["engines_required"],
     script:
         "../scripts/export_tier.py"
+
+
+rule loso_tier:
+    input:
+        models=lambda w: expand(
+            "results/loso/{arch}/{pooling}/{fold}/seed{seed}/model.pt",
+            arch=TIERS[w.tier]["arch"],
+            pooling=TIERS[w.tier]["pooling"],
+            fold=sorted(FOLDS),
+            seed=FINAL_SEED,
+        ),
+        frames="results/features/frames.parquet",
+        clips="results/features/clips.parquet",
+    output:
+        "results/loso/tiers/{tier}.parquet",
+    log:
+        "logs/loso/tier_{tier}.log",
+    conda:
+        "../envs/export.yaml"
+    params:
+        tier=lambda w: TIERS[w.tier],
+        folds=FOLDS,
+        opset=config["opset"],
+        val_fraction=config["val_fraction"],
+    script:
+        "../scripts/loso_tier.py"
 
 
 rule export:

@@ -40,6 +40,23 @@ rule extract_features:
         "mv {output.log:q}.tmp {output.log:q}; mv {output.streams:q}.tmp {output.streams:q}"
 
 
+# The golden fixture through this run's ffmpeg, by the same libvmaf pass as every clip.
+rule golden_fixture:
+    input:
+        ref=GOLDEN_REF,
+        dis=GOLDEN_DIS,
+    output:
+        "results/features/golden.json",
+    log:
+        "logs/features/golden.log",
+    conda:
+        "../envs/features.yaml"
+    params:
+        ffmpeg=FFMPEG,
+    script:
+        "../scripts/golden_fixture.py"
+
+
 rule features_table:
     input:
         logs=expand("results/features/clips/{clip}.json", clip=CLIP_IDS),

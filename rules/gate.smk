@@ -4,19 +4,26 @@ GATE_THRESHOLDS = (
     "plcc_min",
     "srocc_min",
     "plcc_preferred",
+    "rmse_max",
+    "max_abs_error_max",
+    "golden_tolerance",
     "ulp_max",
+    "engine_tolerance",
     "teacher_tolerance",
+    "engines_required",
 )
 
 
 rule gate:
     input:
-        summary="results/loso/summary.parquet",
+        loso=expand("results/loso/tiers/{tier}.parquet", tier=TIER_NAMES),
         onnx=expand("results/export/{tier}.onnx", tier=TIER_NAMES),
         cards=expand("results/export/{tier}.json", tier=TIER_NAMES),
+        weights=expand("results/export/{tier}.pt", tier=TIER_NAMES),
         frames="results/features/frames.parquet",
         teacher_check="results/features/teacher_check.json",
-        golden=GOLDEN_RECORD,
+        golden_record=GOLDEN_RECORD,
+        golden_run="results/features/golden.json",
     output:
         json="results/gate/report.json",
         md=report(
@@ -37,6 +44,7 @@ rule gate:
     params:
         tiers=TIERS,
         thresholds={k: config[k] for k in GATE_THRESHOLDS},
+        self_pairs_in_metrics=config["self_pairs_in_metrics"],
     script:
         "../scripts/gate.py"
 

@@ -4,6 +4,9 @@ Fails loudly (no outputs) when the export breaks its contract, is not byte-deter
 the tier's byte budget, or (fp32) differs from the torch model at 4 places anywhere on the corpus.
 """
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 
@@ -11,6 +14,8 @@ from vmafdistill import FEATURES
 from vmafdistill import export as ex
 from vmafdistill.atomic import write_bytes, write_json
 from vmafdistill.features import table_sha256
+from vmafdistill.gate import synthetic_rows
+from vmafdistill.gate.engine_checks import engine_rows, summarise
 from vmafdistill.golden import load_fixture
 from vmafdistill.modelio import load_student
 from vmafdistill.students import n_params
@@ -56,15 +61,21 @@ if tier.precision == "fp32" and mismatches:
     fail(log, f"tier {tier.name}: ORT differs from torch at 4 places on {mismatches} of {len(x_all)} corpus rows "
               f"(worst row {i}, max |diff| {cost['max_abs_diff']:.3g})")  # fmt: skip
 
-fixture = load_fixture(snakemake.input.golden)
+fixture = load_fixture(snakemake.input.golden)  # this run's libvmaf pass over the committed fixture
 golden = {
-    "fixture": "tests/fixtures/golden/golden.json",
+    "fixture": f"tests/fixtures/golden/ ({fixture['ref']}, {fixture['dis']}), measured in this run",
     "n_frames": int(len(fixture["frame_features"])),
-    "score": ex.golden_score(data, fixture["frame_features"]),
-    "rule": "mean of the per-frame ORT CPU predictions (all graph optimisations, 1 thread)",
+    "score": ex.golden_score(data, fixture["frame_features"], tier.pooling),
+    "rule": ("mean of the per-frame" if tier.pooling == "frame" else "the mean features'")
+    + " ORT CPU predictions (all graph optimisations, 1 thread)",
     "teacher_vmaf": float(fixture["vmaf"]),
     "libvmaf_version": fixture.get("libvmaf_version"),
 }
+with tempfile.TemporaryDirectory() as tmp:  # the exact bytes about to be shipped, on every engine
+    onnx_path = Path(tmp) / f"{tier.name}.onnx"
+    onnx_path.write_bytes(data)
+    datasets = {"golden fixture": fixture["frame_features"], "corpus frames": x_frames, "synthetic": synthetic_rows()}
+    engine_table = summarise(engine_rows(onnx_path, datasets, Path(snakemake.input.model)), tuple(snakemake.params.engines_required))
 training = {k: blob["meta"].get(k) for k in ("seed", "sources", "n_train_rows", "validation", "history")}
 training["n_train_clips"] = len(blob["meta"].get("train_clips", []))
 training["n_val_clips"] = len(blob["meta"].get("val_clips", []))
@@ -76,6 +87,7 @@ card = ex.model_card(
     libvmaf_version=versions[0], loso=ex.loso_metrics(summary_row),
     heldout=ex.heldout_errors(pl.read_csv(snakemake.input.folds), summary_row, tier.arch, tier.pooling),
     cost=cost, golden=golden, model_config=dict(snakemake.params.model_config), training=training,
+    engines=engine_table,
 )  # fmt: skip
 write_bytes(snakemake.output.onnx, data)
 write_json(snakemake.output.card, ex.jsonable(card))

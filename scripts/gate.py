@@ -16,15 +16,17 @@ tiers = {name: TierSpec.from_config(name, spec) for name, spec in snakemake.para
 thresholds = gate.Thresholds.from_config(snakemake.params.thresholds)
 inputs = gate.GateInputs(
     tiers=tiers,
-    summary=Path(snakemake.input.summary),
-    models=dict(zip(tiers, map(Path, snakemake.input.onnx))),  # expand() keeps the config's tier order
+    loso=dict(zip(tiers, map(Path, snakemake.input.loso))),  # expand() keeps the config's tier order
+    models=dict(zip(tiers, map(Path, snakemake.input.onnx))),
     cards=dict(zip(tiers, map(Path, snakemake.input.cards))),
     frames=Path(snakemake.input.frames),
     teacher_check=Path(snakemake.input.teacher_check),
-    golden=Path(snakemake.input.golden),
+    golden_record=Path(snakemake.input.golden_record),
+    golden_run=Path(snakemake.input.golden_run),
+    self_pairs_in_metrics=bool(snakemake.params.self_pairs_in_metrics),
 )
-checks = gate.run_checks(inputs, thresholds)
-report = gate.report(checks, thresholds, inputs)
+checks, tables = gate.run_checks(inputs, thresholds)
+report = gate.report(checks, thresholds, inputs, tables)
 markdown = gate.report_markdown(report)
 for target in (snakemake.log.report_json, snakemake.output.json):
     write_json(target, report)

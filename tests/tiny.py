@@ -76,6 +76,10 @@ def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int =
 
 
 
+#: The accuracy thresholds a short training budget on 3 sources can meet (the defaults are for a real
+#: run; test_gate checks that each default can fail the gate, and `--config rmse_max=...` end to end).
+FAST_GATE = {"rmse_max": 1.0, "max_abs_error_max": 3.0, "golden_tolerance": 1.0}
+
 #: Short training budgets: the tests check the workflow, not the accuracy a full training reaches.
 FAST = {"pre_n": 8192, "pre_steps": 400, "pre_batch": 256, "ft_steps": 100, "ft_batch": 128, "ft_replay_batch": 128,
         "ft_jitter": 1024, "ft_replay_n": 4096, "ft_syn_val_n": 1024, "ft_val_every": 20}  # fmt: skip
@@ -93,6 +97,7 @@ def fast_config(work: Path, data_root: Path, archs: list[str] | None = None, **o
     cfg["data_root"] = str(data_root)
     names = archs or sorted({spec["arch"] for spec in cfg["tiers"].values()})
     cfg["archs"] = {name: dict(FAST) for name in names}
+    cfg.update(FAST_GATE)
     cfg.update(overrides)
     path = work / "test_config.yaml"
     path.write_text(yaml.safe_dump(cfg))

@@ -74,6 +74,14 @@ PRECISION_NOTES = {
 }
 
 
+#: How to run a float tier in float32 on OpenVINO (its CPU plugin may pick bf16 on CPUs with AVX512-BF16/AMX).
+OPENVINO_NOTE = (
+    "OpenVINO's CPU plugin runs bf16 by default on CPUs with AVX512-BF16 or AMX; for float32 compile with "
+    "core.compile_model(path, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'}) (gate engine openvino-f32); the `exact` "
+    "tier gives the same bits in float32 on every engine"
+)
+
+
 class ExportError(Exception):
     """An export breaks its contract (graph, determinism, agreement with torch)."""
 
@@ -368,9 +376,13 @@ def ort_predict(model: bytes | str | Path, x: np.ndarray, optimize: bool = True)
     return ort_run(ort_session(model, optimize=optimize), x)
 
 
-def golden_score(model: bytes | str | Path, fixture_features: np.ndarray) -> float:
-    """The golden fixture's expected score: mean of the per-frame ORT CPU predictions (float64 mean)."""
-    return float(np.mean(ort_predict(model, fixture_features).astype(np.float64)))
+def golden_score(model: bytes | str | Path, fixture_features: np.ndarray, pooling: str = "frame") -> float:
+    """A clip's score by the model's pooling on ORT CPU: the mean of the per-frame predictions (float64
+    mean) for frame pooling, the prediction of the mean features for clip pooling."""
+    x = np.asarray(fixture_features, dtype=np.float64)
+    if pooling == "clip":
+        return float(ort_predict(model, x.mean(axis=0, keepdims=True))[0])
+    return float(np.mean(ort_predict(model, x).astype(np.float64)))
 
 
 def places_mismatches(a: np.ndarray, b: np.ndarray, places: int = PLACES) -> int:
@@ -466,6 +478,7 @@ def model_card(
     golden: dict[str, Any],
     model_config: dict,
     training: dict[str, Any],
+    engines: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The model card (``results/export/{tier}.json``) of an exported tier."""
     sha = sha256_bytes(data)
@@ -499,6 +512,12 @@ def model_card(
         "config_fingerprint": config_fingerprint(model_config),
         "config": model_config,
         "training": training,
+        "engines": {
+            "what": "this file on every engine vs ORT CPU (all optimisations, 1 thread), measured at export; "
+            "the gate measures again",
+            "openvino_fp32": OPENVINO_NOTE,
+            "table": engines or [],
+        },
     }
 
 

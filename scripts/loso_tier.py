@@ -1,0 +1,42 @@
+"""Entry point: a tier's LOSO held-out predictions as shipped: each fold model of the tier's arch and
+pooling exported at the tier's precision (the export the tier ships) and run on ORT CPU."""
+
+from pathlib import Path
+
+import polars as pl
+
+from vmafdistill import export as ex
+from vmafdistill.atomic import write_parquet
+from vmafdistill.features import table_sha256
+from vmafdistill.loso import clip_predictions, make_fold
+from vmafdistill.modelio import load_student
+from vmafdistill.ui import JobLog, fail
+
+snakemake = globals()["snakemake"]
+log = JobLog(snakemake.log[0])
+tier = ex.TierSpec.from_config(snakemake.wildcards.tier, snakemake.params.tier)
+clips = pl.read_parquet(snakemake.input.clips)
+frames = pl.read_parquet(snakemake.input.frames)
+meta = ex.metadata(tier, table_sha256(snakemake.input.frames), str(clips["libvmaf_version"][0]))
+parts = []
+for path in snakemake.input.models:  # results/loso/{arch}/{pooling}/{fold}/seed{seed}/model.pt
+    fold = Path(path).parts[-3]
+    model, blob = load_student(path)
+    try:
+        data = ex.build_onnx(model, tier.precision, meta, int(snakemake.params.opset))
+    except ex.ExportError as exc:
+        fail(log, f"tier {tier.name}, fold {fold}: {exc}")
+    f = make_fold(clips, snakemake.params.folds[fold], float(snakemake.params.val_fraction))
+    test = clips.filter(pl.col("clip_id").is_in(list(f.test_clips))).sort("clip_id")
+    student = clip_predictions(lambda x: ex.ort_predict(data, x), tier.pooling, f.test_clips, clips, frames)
+    parts.append(test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
+        pl.lit(tier.name).alias("tier"), pl.lit(tier.arch).alias("arch"), pl.lit(tier.pooling).alias("pooling"),
+        pl.lit(tier.precision).alias("precision"), pl.lit(int(blob["meta"]["seed"])).alias("seed"),
+        pl.lit(fold).alias("fold"), pl.Series("teacher", test["vmaf"].to_numpy()), pl.Series("student", student),
+    ))  # fmt: skip
+out = pl.concat(parts).sort(["fold", "clip_id"])
+write_parquet(snakemake.output[0], out)
+err = (out["student"] - out["teacher"]).abs()
+log.info(f"tier {tier.name} as shipped ({tier.arch}/{tier.pooling} {tier.precision}, ORT CPU): {out.height} held-out "
+         f"clips in {len(parts)} folds, RMSE {float((err**2).mean() ** 0.5):.4f}, max |error| {float(err.max()):.4f}")
+log.close()

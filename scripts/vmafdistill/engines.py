@@ -1,0 +1,382 @@
+"""Real inference engines behind one small interface, and their agreement with ORT's CPU provider.
+
+An ``Engine`` has a ``name``, ``describe()`` and ``run(model_path, x)``: raw features float32 ``[N, F]``
+-> scores float32 ``[N]``, run in chunks of ``chunk_rows`` rows, never padded. ORT CPU, OpenVINO and
+tract give a row the same bits at any batch size; torch and onnx-reference do not (batch 1 vs 10,000:
+up to 256 ULP near score 0, measured on a nano student), so chunking can move their rows.
+Each adapter imports its engine lazily (importing this module imports numpy alone). ``probe_engines``
+starts engines and reports each one as available or *not checked* with the reason (not installed,
+session failed, fell back to CPU, ...); it never raises. ``engine_table`` compares every engine with a
+reference engine (``ort-cpu``) on datasets.
+
+Engines (``engine_names()``): ``ort-cpu`` (all graph optimisations, 1 thread: the reference),
+``ort-cpu-noopt``, ``ort-<provider>`` for every other compute provider of this onnxruntime build and
+every known provider it lacks, ``onnx-reference``, ``openvino-f32``, ``openvino-default``, ``tract``
+and ``torch`` (eager, on the ``.pt`` beside the ``.onnx``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .ulp import ulp_distance
+
+CPU = "CPUExecutionProvider"
+#: Listed by onnxruntime but not compute providers.
+NON_COMPUTE_PROVIDERS = {"AzureExecutionProvider": "not a compute provider (remote endpoint calls)"}
+#: Providers listed as "not checked" when this onnxruntime build lacks them.
+KNOWN_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "OpenVINOExecutionProvider",
+                   "CoreMLExecutionProvider", "DmlExecutionProvider", "ROCMExecutionProvider",
+                   "MIGraphXExecutionProvider", "QNNExecutionProvider", "XnnpackExecutionProvider",
+                   "WebGpuExecutionProvider")  # fmt: skip
+#: Options that keep a provider in float32 (CUDA's default allows TF32 matmuls on Ampere and later).
+PROVIDER_OPTIONS: dict[str, dict[str, str]] = {"CUDAExecutionProvider": {"use_tf32": "0"}}
+CHUNK_ROWS = 65_536
+
+
+class NotChecked(Exception):
+    """An engine that cannot be judged here; the message is the reason."""
+
+
+class Engine:
+    """Base adapter: ``start`` imports ``module`` (a parameter, so any name can be probed) and opens a
+    session per model file (cached); ``run`` scores rows in chunks. Subclasses: ``_open``, ``_infer``."""
+
+    name: str = "?"
+    module: str = ""
+    chunk_rows: int = CHUNK_ROWS
+
+    def __init__(self, module: str | None = None) -> None:
+        self.module = module or self.module
+        self._sessions: dict[str, Any] = {}
+        self.info: dict[str, Any] = {}  # what the engine chose (versions, precision, threads), set on start
+
+    def describe(self) -> str:
+        return self.name
+
+    def _import(self) -> Any:
+        return importlib.import_module(self.module)
+
+    def _open(self, path: Path) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def start(self, model_path: str | Path) -> Any:
+        """The engine's session on ``model_path`` (opened once); raises what the engine raises."""
+        key = str(Path(model_path).resolve())
+        if key not in self._sessions:
+            self._sessions[key] = self._open(Path(model_path))
+        return self._sessions[key]
+
+    def run(self, model_path: str | Path, x: np.ndarray) -> np.ndarray:
+        """float32 [N] scores of float32 [N, F] features, ``chunk_rows`` rows at a time."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.ndim != 2:
+            raise ValueError(f"features must be [N, F], got shape {x.shape}")
+        sess = self.start(model_path)
+        parts = [np.asarray(self._infer(sess, x[i : i + self.chunk_rows]), dtype=np.float32).reshape(-1)
+                 for i in range(0, len(x), self.chunk_rows)]  # fmt: skip
+        out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        if out.shape != (len(x),):
+            raise RuntimeError(f"{self.name}: {out.shape} scores for {len(x)} rows")
+        return out
+
+
+class OrtEngine(Engine):
+    """ONNX Runtime with one execution provider, 1 intra/inter-op thread, all optimisations or none."""
+
+    def __init__(self, provider: str = CPU, optimize: bool = True, module: str = "onnxruntime") -> None:
+        super().__init__(module)
+        self.provider, self.optimize = provider, optimize
+        self.name = provider_engine_name(provider) + ("" if optimize else "-noopt")
+
+    def describe(self) -> str:
+        opts = PROVIDER_OPTIONS.get(self.provider)
+        return (f"onnxruntime {self.provider}{f' {opts}' if opts else ''}, "
+                f"graph optimisations {'all' if self.optimize else 'none'}, 1 thread")  # fmt: skip
+
+    def _open(self, path: Path) -> Any:
+        ort = self._import()
+        available = ort.get_available_providers()
+        if self.provider in NON_COMPUTE_PROVIDERS:
+            raise NotChecked(NON_COMPUTE_PROVIDERS[self.provider])
+        if self.provider not in available:
+            raise NotChecked("not installed in this onnxruntime build")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        level = ort.GraphOptimizationLevel
+        opts.graph_optimization_level = level.ORT_ENABLE_ALL if self.optimize else level.ORT_DISABLE_ALL
+        providers: list[Any] = [(self.provider, PROVIDER_OPTIONS.get(self.provider, {}))]
+        if self.provider != CPU:
+            providers.append(CPU)
+        sess = ort.InferenceSession(str(path), sess_options=opts, providers=providers)
+        if self.provider not in sess.get_providers():
+            raise NotChecked(f"fell back to CPU (session providers: {', '.join(sess.get_providers())})")
+        self.info = {"onnxruntime": ort.__version__, "providers": sess.get_providers()}
+        return sess
+
+    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+        return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+class OnnxReferenceEngine(Engine):
+    """``onnx.reference.ReferenceEvaluator``: the ONNX spec's numpy implementation of each op."""
+
+    name, module = "onnx-reference", "onnx.reference"
+
+    def describe(self) -> str:
+        return "onnx.reference.ReferenceEvaluator (numpy)"
+
+    def _open(self, path: Path) -> Any:
+        return self._import().ReferenceEvaluator(str(path))
+
+    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+        return session.run(None, {session.input_names[0]: x})[0]
+
+
+class OpenVinoEngine(Engine):
+    """OpenVINO on CPU with ``config`` (compile properties); ``info`` records what it chose."""
+
+    module = "openvino"
+
+    def __init__(self, name: str, config: dict[str, Any] | None = None, module: str | None = None) -> None:
+        super().__init__(module)
+        self.name, self.config = name, dict(config or {})
+
+    def describe(self) -> str:
+        chose = f"; chose {self.info['inference_precision']}, {self.info['threads']} thread(s)" if self.info else ""
+        return f"OpenVINO CPU {self.config or '(default settings)'}{chose}"
+
+    def _open(self, path: Path) -> Any:
+        ov = self._import()
+        compiled = ov.Core().compile_model(str(path), "CPU", self.config)
+        self.info = {
+            "openvino": ov.get_version(),
+            "inference_precision": str(compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()),
+            "threads": int(compiled.get_property("INFERENCE_NUM_THREADS")),
+            "streams": int(compiled.get_property("NUM_STREAMS")),
+            "execution_mode": str(compiled.get_property("EXECUTION_MODE_HINT")),
+        }
+        return compiled, compiled.create_infer_request()
+
+    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+        compiled, request = session
+        return np.array(request.infer({0: x})[compiled.output(0)], dtype=np.float32, copy=True)
+
+
+#: OpenVINO pinned to float32 inference, accuracy mode, one thread, one stream.
+OPENVINO_F32 = {"INFERENCE_PRECISION_HINT": "f32", "EXECUTION_MODE_HINT": "ACCURACY",
+                "INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1}  # fmt: skip
+
+
+class TractEngine(Engine):
+    """Sonos tract (``tract.onnx().load(p).into_model().into_runnable()``), symbolic batch ``N``."""
+
+    name, module = "tract", "tract"
+
+    def describe(self) -> str:
+        fact = self.info.get("input_fact", "N,F,f32")
+        return f"tract {self.info.get('tract', '?')} CPU default runtime, input fact {fact}"
+
+    def _open(self, path: Path) -> Any:
+        tract = self._import()
+        model = tract.onnx().load(str(path))
+        dims = str(model.input_fact(0)).split(",")[:-1]  # "N,6,f32" in the file: keep N symbolic, pin f32
+        fact = ",".join(["N", *dims[1:], "f32"])
+        model.set_input_fact(0, fact)
+        self.info = {"tract": tract.version(), "input_fact": fact}
+        return model.into_model().into_runnable()
+
+    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+        return session.run([x])[0].to_numpy()
+
+
+class TorchEngine(Engine):
+    """torch eager on the student's ``.pt`` (``pt_path``, else ``<model>.pt`` beside the .onnx), 1 thread."""
+
+    name, module = "torch", "torch"
+
+    def __init__(self, pt_path: str | Path | None = None, module: str | None = None) -> None:
+        super().__init__(module)
+        self.pt_path = Path(pt_path) if pt_path else None
+
+    def describe(self) -> str:
+        return f"torch {self.info.get('torch', '')} eager float32, 1 thread, weights {self.info.get('pt', '<tier>.pt')}"
+
+    def _open(self, path: Path) -> Any:
+        torch = self._import()
+        pt = self.pt_path or path.with_suffix(".pt")
+        if not pt.is_file():
+            raise NotChecked(f"no torch weights at {pt}")
+        from .modelio import load_student
+
+        model, _ = load_student(pt)
+        self.info = {"torch": torch.__version__, "pt": str(pt)}
+        return torch, model.float().eval()
+
+    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+        torch, model = session
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.no_grad():
+                return model(torch.from_numpy(x)).numpy()
+        finally:
+            torch.set_num_threads(threads)
+
+
+def provider_engine_name(provider: str) -> str:
+    """``CUDAExecutionProvider`` -> ``ort-cuda``, ``CPUExecutionProvider`` -> ``ort-cpu``."""
+    return "ort-" + provider.removesuffix("ExecutionProvider").lower()
+
+
+def _ort_providers() -> tuple[list[str], list[str]]:
+    """(every provider known here or to this onnxruntime build, those available); no onnxruntime: none available."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return list(KNOWN_PROVIDERS), []
+    return list(dict.fromkeys([*KNOWN_PROVIDERS, *ort.get_all_providers()])), list(ort.get_available_providers())
+
+
+def engine_names(include_missing: bool = True) -> list[str]:
+    """Every engine: both ORT CPU ones, each available compute provider (then the known missing ones)."""
+    available = _ort_providers()[1]
+    compute = [p for p in available if p != CPU and p not in NON_COMPUTE_PROVIDERS]
+    missing = [p for p in KNOWN_PROVIDERS if p not in available] if include_missing else []
+    ort = ["ort-cpu", "ort-cpu-noopt", *(provider_engine_name(p) for p in compute + missing)]
+    return [*ort, "onnx-reference", "openvino-f32", "openvino-default", "tract", "torch"]
+
+
+def get_engine(name: str) -> Engine:
+    """A fresh adapter for ``name`` (KeyError for an unknown name)."""
+    fixed = {"onnx-reference": OnnxReferenceEngine, "tract": TractEngine, "torch": TorchEngine,
+             "openvino-f32": lambda: OpenVinoEngine("openvino-f32", OPENVINO_F32),
+             "openvino-default": lambda: OpenVinoEngine("openvino-default")}  # fmt: skip
+    if name in fixed:
+        return fixed[name]()
+    if name == "ort-cpu-noopt":
+        return OrtEngine(CPU, optimize=False)
+    if name.startswith("ort-"):
+        by_short = {provider_engine_name(p): p for p in _ort_providers()[0] + [CPU]}
+        if name in by_short:
+            return OrtEngine(by_short[name])
+    raise KeyError(f"unknown engine {name!r}; known: {', '.join(engine_names())}")
+
+
+@dataclass
+class EngineStatus:
+    """An engine after ``probe_engines``: available (started on the model) or not checked, and why."""
+
+    name: str
+    available: bool
+    reason: str = ""
+    description: str = ""
+    start_s: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+    engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def state(self) -> str:
+        return "available" if self.available else "not checked"
+
+
+def _why(exc: BaseException) -> str:
+    """The not-checked reason for an exception raised while starting an engine."""
+    if isinstance(exc, NotChecked):
+        return str(exc)
+    if isinstance(exc, ImportError):
+        return f"not installed: {exc}"
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return f"session failed: {type(exc).__name__}: {first[:200]}"
+
+
+def probe_engines(names: list[str | Engine], model_path: str | Path) -> dict[str, EngineStatus]:
+    """Start each engine (a name, or an Engine instance) on ``model_path``; never raises."""
+    out: dict[str, EngineStatus] = {}
+    for item in names:
+        t0 = time.perf_counter()
+        try:
+            eng = item if isinstance(item, Engine) else get_engine(item)
+        except KeyError as exc:
+            out[str(item)] = EngineStatus(str(item), False, str(exc.args[0]))
+            continue
+        try:
+            eng.start(model_path)
+        except Exception as exc:  # noqa: BLE001 - every start failure is reported, never raised
+            out[eng.name] = EngineStatus(eng.name, False, _why(exc), eng.describe(), time.perf_counter() - t0)
+            continue
+        out[eng.name] = EngineStatus(eng.name, True, "", eng.describe(), time.perf_counter() - t0, dict(eng.info), eng)
+    return out
+
+
+def compare(reference: np.ndarray, other: np.ndarray) -> dict[str, Any]:
+    """``other`` vs ``reference`` (float32 [N]): max and p99 (nearest rank) ULP, max and mean |diff| in
+    VMAF points; a NaN on either side counts as an infinite distance (``nan_rows`` says how many).
+
+    ULP is relative to each score: a score near 0 is computed as ``30 h + 50`` and loses its low bits
+    to that cancellation, so a few ULP at 50 (3.8e-6 each) read as thousands of ULP at 0.01."""
+    a = np.asarray(reference, dtype=np.float32).reshape(-1)
+    b = np.asarray(other, dtype=np.float32).reshape(-1)
+    if a.shape != b.shape:
+        raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
+    nan = np.isnan(a) | np.isnan(b)
+    ulp = ulp_distance(a, b)
+    with np.errstate(invalid="ignore"):
+        diff = np.where(nan, np.inf, np.abs(a.astype(np.float64) - b.astype(np.float64)))
+    n = int(a.size)
+    return {
+        "rows": n,
+        "max_ulp": float(ulp.max()) if n else 0.0,
+        "p99_ulp": float(np.quantile(ulp, 0.99, method="inverted_cdf")) if n else 0.0,
+        "max_abs_diff": float(diff.max()) if n else 0.0,
+        "mean_abs_diff": float(diff.mean()) if n else 0.0,
+        "nan_rows": int(nan.sum()),
+    }
+
+
+def engine_table(model_path: str | Path, datasets: dict[str, np.ndarray], engines: list[str | Engine],
+                 reference: str | Engine = "ort-cpu") -> list[dict[str, Any]]:  # fmt: skip
+    """One row per engine and dataset: ``compare`` vs ``reference`` plus start/run times, or a
+    not-checked row with the reason (the engine, or the reference, could not start or run)."""
+    ref_status = next(iter(probe_engines([reference], model_path).values()))
+    statuses = probe_engines([e for e in engines if e != reference], model_path)
+    ref_out: dict[str, np.ndarray] = {}
+    if ref_status.available:
+        try:
+            ref_out = {k: ref_status.engine.run(model_path, x) for k, x in datasets.items()}  # type: ignore[union-attr]
+        except Exception as exc:  # noqa: BLE001 - then every row is not checked, with the reason
+            ref_status.available, ref_status.reason = False, "run failed: " + _why(exc)
+    rows = []
+    for name, st in statuses.items():
+        for k, x in datasets.items():
+            row: dict[str, Any] = {"engine": name, "dataset": k, "reference": ref_status.name,
+                                   "description": st.description, "info": st.info, "start_s": st.start_s}  # fmt: skip
+            if not ref_status.available:
+                row.update(status="not checked", reason=f"reference {ref_status.name}: {ref_status.reason}")
+            elif not st.available:
+                row.update(status="not checked", reason=st.reason)
+            else:
+                t0 = time.perf_counter()
+                try:
+                    got = st.engine.run(model_path, x)  # type: ignore[union-attr]
+                except Exception as exc:  # noqa: BLE001 - a run failure is a not-checked row
+                    row.update(status="not checked", reason="run failed: " + _why(exc).removeprefix("session failed: "))
+                else:
+                    row.update(status="compared", reason="", run_s=time.perf_counter() - t0, **compare(ref_out[k], got))
+            rows.append(row)
+    return rows
+
+
+__all__ = ["CHUNK_ROWS", "Engine", "EngineStatus", "KNOWN_PROVIDERS", "NotChecked",
+           "OnnxReferenceEngine", "OpenVinoEngine", "OrtEngine", "TorchEngine", "TractEngine", "compare",
+           "engine_names", "engine_table", "get_engine", "probe_engines", "provider_engine_name"]  # fmt: skip

@@ -1,0 +1,134 @@
+"""The shipped files on real engines: the engine table of a tier and the two checks built on it.
+
+Every engine of ``engines.engine_names()`` runs the tier's .onnx (torch: its .pt) on each dataset
+(the golden fixture frames of this run, the corpus frames, a fresh synthetic sample) and is compared
+with ORT's CPU provider (all graph optimisations, one thread): max ULP, p99 ULP, max |diff| in VMAF.
+Every figure is reported; the gate holds the *required* engines (config ``engines_required``; with
+``ort-cpu`` comes ``ort-cpu-noopt``, all optimisations against none) to:
+
+* ``engines[tier]``: an ``exact`` tier (integer-valued arithmetic, exact in float32) to ``ulp_max`` on
+  every dataset; a float tier, which cannot be bit-exact across real engines, to ``engine_tolerance``
+  VMAF points (its ULP shown). A required engine that is not checked fails the check with its reason.
+* ``golden_engines[tier]``: each required engine's score of the fixture (the tier's pooling rule)
+  equal to ORT CPU's at 4 places.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import engines as en
+from .. import export as ex
+from .checks import Check, Thresholds, missing, places_equal
+
+REFERENCE = "ort-cpu"
+FIXTURE = "golden fixture"
+
+
+def gated_engines(required: tuple[str, ...]) -> list[str]:
+    """The engines the gate holds to a threshold (the reference's no-optimisation twin comes with it)."""
+    out = [e for e in required if e != REFERENCE]
+    if REFERENCE in required and "ort-cpu-noopt" not in out:
+        out.insert(0, "ort-cpu-noopt")
+    return out
+
+
+def engine_rows(model: Path, datasets: dict[str, np.ndarray], pt_path: Path | None = None) -> list[dict[str, Any]]:
+    """The engine table of one model: every engine (the missing ones as not checked) on every dataset."""
+    names: list[Any] = [n for n in en.engine_names() if n not in (REFERENCE, "torch")]
+    names.append(en.TorchEngine(pt_path) if pt_path is not None else "torch")
+    return en.engine_table(model, datasets, names, reference=REFERENCE)
+
+
+def _pooled(scores: np.ndarray, pooling: str) -> float:
+    return float(np.mean(scores.astype(np.float64))) if pooling == "frame" else float(scores[0])
+
+
+def summarise(rows: list[dict[str, Any]], required: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One line per engine: worst figures over the datasets, status, whether it is gated."""
+    gated = set(gated_engines(required))
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        e = out.setdefault(r["engine"], {"engine": r["engine"], "gated": r["engine"] in gated, "status": "compared",
+                                         "reason": "", "description": r.get("description", ""), "datasets": {}})  # fmt: skip
+        if r["status"] != "compared":
+            e["status"], e["reason"] = "not checked", r["reason"]
+            continue
+        e["datasets"][r["dataset"]] = {k: r[k] for k in ("rows", "max_ulp", "p99_ulp", "max_abs_diff")}
+    for e in out.values():
+        d = e["datasets"].values()
+        e.update(max_ulp=max((x["max_ulp"] for x in d), default=None),
+                 p99_ulp=max((x["p99_ulp"] for x in d), default=None),
+                 max_abs_diff=max((x["max_abs_diff"] for x in d), default=None))  # fmt: skip
+    return list(out.values())
+
+
+def check_engines(tier: ex.TierSpec, model: Path, datasets: dict[str, np.ndarray], th: Thresholds,
+                  pt_path: Path | None = None, error: str | None = None) -> tuple[Check, list[dict[str, Any]]]:  # fmt: skip
+    """``engines[tier]`` and the engine table it was judged on."""
+    name = "engines"
+    if not Path(model).is_file():
+        return Check(name, tier.name, False, missing(Path(model))), []
+    if error:
+        return Check(name, tier.name, False, error), []
+    table = summarise(engine_rows(Path(model), datasets, pt_path), th.engines_required)
+    exact = tier.precision == "exact"
+    limit, unit = (th.ulp_max, "ULP") if exact else (th.engine_tolerance, "VMAF")
+    problems, judged = [], []
+    by_name = {e["engine"]: e for e in table}
+    for eng in gated_engines(th.engines_required):
+        e = by_name.get(eng)
+        if e is None:
+            problems.append(f"required engine {eng} is unknown ({', '.join(by_name)})")
+        elif e["status"] != "compared":
+            problems.append(f"required engine {eng} not checked: {e['reason']}")
+        else:
+            v = e["max_ulp"] if exact else e["max_abs_diff"]
+            judged.append(f"{eng} {e['max_ulp']:g} ULP / {e['max_abs_diff']:.1e} VMAF")
+            if not (v is not None and math.isfinite(v) and v <= limit):
+                problems.append(f"{eng} is {v:g} {unit} from ORT CPU, over {'ulp_max' if exact else 'engine_tolerance'} "
+                                f"{limit:g}")  # fmt: skip
+    rule = f"max {unit} <= {'ulp_max' if exact else 'engine_tolerance'} {limit:g} ({'exact' if exact else 'float'} tier)"
+    others = [f"{e['engine']} {e['max_ulp']:g} ULP / {e['max_abs_diff']:.1e}" for e in table
+              if not e["gated"] and e["status"] == "compared"]  # fmt: skip
+    not_checked = sorted(e["engine"] for e in table if e["status"] != "compared")
+    detail = (f"{rule} vs ORT CPU on {', '.join(f'{k} ({len(x)})' for k, x in datasets.items())}: "
+              + ("; ".join(problems) if problems else "required " + ", ".join(judged))
+              + (f"; not gated: {', '.join(others)}" if others else "")
+              + (f"; not checked: {', '.join(not_checked)}" if not_checked else ""))  # fmt: skip
+    values = {"reference": REFERENCE, "rule": rule, "required": list(th.engines_required),
+              "gated": gated_engines(th.engines_required), "table": table}  # fmt: skip
+    return Check(name, tier.name, not problems, detail, values=values), table
+
+
+def check_golden_engines(tier: ex.TierSpec, model: Path, fixture: np.ndarray | None, th: Thresholds,
+                         pt_path: Path | None = None, error: str | None = None) -> Check:  # fmt: skip
+    """Each required engine's fixture score (the tier's pooling rule) equal to ORT CPU's at 4 places."""
+    name = "golden_engines"
+    if not Path(model).is_file():
+        return Check(name, tier.name, False, missing(Path(model)))
+    if fixture is None:
+        return Check(name, tier.name, False, error or "no golden fixture measurement")
+    rows = fixture if tier.pooling == "frame" else fixture.mean(axis=0, keepdims=True)
+    names: list[Any] = [e for e in gated_engines(th.engines_required)]
+    statuses = en.probe_engines([REFERENCE, *names], model)
+    ref = statuses.pop(REFERENCE)
+    if not ref.available:
+        return Check(name, tier.name, False, f"reference {REFERENCE} not available: {ref.reason}")
+    want = _pooled(ref.engine.run(model, rows), tier.pooling)  # type: ignore[union-attr]
+    scores, problems = {}, []
+    for eng, st in statuses.items():
+        if not st.available:
+            problems.append(f"{eng} not checked: {st.reason}")
+            continue
+        got = _pooled(st.engine.run(model, rows), tier.pooling)  # type: ignore[union-attr]
+        scores[eng] = got
+        if not places_equal(got, want):
+            problems.append(f"{eng} {got:.6f} vs ORT CPU {want:.6f}")
+    shown = ", ".join(f"{k} {v:.6f}" for k, v in scores.items())
+    detail = f"ORT CPU {want:.6f}; " + ("; ".join(problems) if problems else f"equal at 4 places: {shown}")
+    return Check(name, tier.name, not problems, detail, values={"ort-cpu": want, **scores})

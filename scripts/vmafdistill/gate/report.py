@@ -1,0 +1,94 @@
+"""The gate's report: JSON (verdict, thresholds, every check, each tier's engine table), Markdown, rich."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from .. import export as ex
+from .checks import Check, Thresholds, read_json
+from .run import GateInputs, failures, passed
+
+
+def report(checks: list[Check], th: Thresholds, inputs: GateInputs, tables: dict[str, list[dict]]) -> dict:
+    """The JSON report (verdict, thresholds, inputs, every check, the engine tables)."""
+    cards = {}
+    for name in inputs.tiers:
+        card, _ = read_json(inputs.cards[name])
+        if card:
+            cards[name] = {k: card.get(k) for k in ("id", "arch", "pooling", "precision", "bytes", "n_params",
+                                                   "sha256", "teacher")}  # fmt: skip
+    return {
+        "verdict": "PASS" if passed(checks) else "FAIL",
+        "failed": [c.label for c in failures(checks)],
+        "thresholds": ex.jsonable(asdict(th)),
+        "tiers": {k: asdict(v) for k, v in inputs.tiers.items()},
+        "models": cards,
+        "engines": ex.jsonable(tables, "name"),
+        "checks": [{"check": c.label, "status": c.status, "passed": c.passed, "informative": c.informative,
+                    "detail": c.detail, "values": ex.jsonable(c.values, "name")} for c in checks],  # fmt: skip
+    }
+
+
+def _fmt(v: Any, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def engine_markdown(tier: str, table: list[dict]) -> list[str]:
+    """One tier's engine table: every engine, gated or not, each dataset's max / p99 ULP and max |diff|."""
+    datasets = list(dict.fromkeys(d for e in table for d in e.get("datasets", {})))
+    head = "| engine | gated | " + " | ".join(f"{d}: max / p99 ULP, max \\|diff\\|" for d in datasets) + " |"
+    lines = [f"### Engines: {tier} (vs ORT CPU, all optimisations, 1 thread)", "", head,
+             "|---|---|" + "---|" * len(datasets)]  # fmt: skip
+    missing: dict[tuple[str, str], list[str]] = {}  # engines not checked, grouped by reason
+    for e in table:
+        if e["status"] != "compared":
+            missing.setdefault((e["reason"], "yes" if e["gated"] else "no"), []).append(e["engine"])
+            continue
+        cells = []
+        for d in datasets:
+            x = e["datasets"].get(d)
+            cells.append("-" if x is None else f"{_fmt(x['max_ulp'], 'g')} / {_fmt(x['p99_ulp'], 'g')}, "
+                         f"{_fmt(x['max_abs_diff'], '.1e')}")  # fmt: skip
+        lines.append(f"| {e['engine']} | {'yes' if e['gated'] else 'no'} | " + " | ".join(cells) + " |")
+    for (reason, gated), names in missing.items():
+        lines.append(f"| {', '.join(names)} | {gated} | not checked: {reason.replace('|', '/')} |"
+                     + " |" * (len(datasets) - 1))  # fmt: skip
+    return lines
+
+
+def report_markdown(rep: dict) -> str:
+    lines = [f"# Gate: {rep['verdict']}", ""]
+    if rep["failed"]:
+        lines += ["Failed checks: " + ", ".join(f"`{f}`" for f in rep["failed"]), ""]
+    th = rep["thresholds"]
+    lines += ["Thresholds: " + ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={','.join(v)}"
+                                         for k, v in th.items()), ""]  # fmt: skip
+    lines += ["| check | status | detail |", "|---|---|---|"]
+    for c in rep["checks"]:
+        detail = c["detail"].replace("|", "\\|")  # a literal pipe inside a markdown table cell
+        lines.append(f"| {c['check']} | {c['status']} | {detail} |")
+    if rep["models"]:
+        lines += ["", "| tier | model | teacher | arch | pooling | precision | bytes | params |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for t, m in rep["models"].items():
+            lines.append(f"| {t} | " + " | ".join(str(m.get(k)) for k in ("id", "teacher", "arch", "pooling", "precision",
+                                                                           "bytes", "n_params")) + " |")  # fmt: skip
+    for tier, table in rep.get("engines", {}).items():
+        if table:
+            lines += ["", *engine_markdown(tier, table)]
+    return "\n".join(lines) + "\n"
+
+
+def rich_table(checks: list[Check], title: str = "gate"):  # noqa: ANN201 - rich.table.Table
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("check")
+    table.add_column("status")
+    table.add_column("detail", overflow="fold")
+    style = {"PASS": "green", "FAIL": "bold red"}
+    for c in checks:
+        table.add_row(escape(c.label), f"[{style.get(c.status, 'yellow')}]{escape(c.status)}[/]", escape(c.detail))
+    return table

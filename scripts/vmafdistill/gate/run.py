@@ -1,0 +1,90 @@
+"""All the gate's checks over one run's files, in report order (``run_checks``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from .. import export as ex
+from .checks import (Check, Thresholds, check_batch_invariance, check_budget, check_card, check_golden,
+                     check_golden_libvmaf, check_golden_teacher, check_loso, check_teacher, read, read_json)  # fmt: skip
+from .engine_checks import check_engines, check_golden_engines
+
+#: The gate's own synthetic sample: a seed no training draw uses (pretraining 1234..1236, fine-tuning per fold).
+SYNTHETIC_SEED = 0x6A7E
+SYNTHETIC_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    """Paths the gate reads. ``models``/``cards``/``loso``: tier -> path (``export_paths`` for the usual layout)."""
+
+    tiers: dict[str, ex.TierSpec]
+    loso: dict[str, Path]  # tier -> held-out predictions as shipped (results/loso/tiers/{tier}.parquet)
+    models: dict[str, Path]
+    cards: dict[str, Path]
+    frames: Path
+    teacher_check: Path
+    golden_record: Path  # the committed fixture record
+    golden_run: Path  # this run's libvmaf pass over the fixture
+    self_pairs_in_metrics: bool = False
+
+
+def export_paths(tiers: dict[str, ex.TierSpec], export_dir: str | Path = "results/export") -> tuple[dict, dict]:
+    d = Path(export_dir)
+    return {t: d / f"{t}.onnx" for t in tiers}, {t: d / f"{t}.json" for t in tiers}
+
+
+def synthetic_rows(n: int = SYNTHETIC_ROWS, seed: int = SYNTHETIC_SEED) -> np.ndarray:
+    from ..synth import sample_features
+
+    return sample_features(n, seed)
+
+
+def run_checks(inputs: GateInputs, th: Thresholds) -> tuple[list[Check], dict[str, list[dict]]]:
+    """Every check of the gate, in report order, and each tier's engine table."""
+    from ..golden import load_fixture
+
+    record, record_err = read(inputs.golden_record, load_fixture)
+    run, run_err = read(inputs.golden_run, load_fixture)
+    frames, frames_err = read(inputs.frames, pl.read_parquet)
+    teacher_doc, teacher_err = read_json(inputs.teacher_check)
+    datasets: dict[str, np.ndarray] = {}
+    if run is not None:
+        datasets["golden fixture"] = np.asarray(run["frame_features"], dtype=np.float64)
+    if frames is not None:
+        datasets["corpus frames"] = ex.corpus_frames(frames)
+    data_err = "; ".join(e for e in (run_err, frames_err) if e) or None
+    engine_sets = {**datasets, "synthetic": synthetic_rows()} if not data_err else {}
+    fixture = datasets.get("golden fixture")
+
+    checks: list[Check] = []
+    tables: dict[str, list[dict]] = {}
+    for name, tier in inputs.tiers.items():
+        model = Path(inputs.models[name])
+        pt = model.with_suffix(".pt")
+        card, card_err = read_json(inputs.cards[name])
+        loso, loso_err = read(inputs.loso[name], pl.read_parquet)
+        checks += check_loso(tier, loso, th, loso_err, inputs.self_pairs_in_metrics)
+        checks.append(check_card(tier, model, card, card_err))
+        checks.append(check_budget(tier, model))
+        checks.append(check_golden(tier, model, run, th.golden_tolerance, run_err))
+        engines, tables[name] = check_engines(tier, model, engine_sets, th, pt if pt.is_file() else None, data_err)
+        checks.append(engines)
+        checks.append(check_golden_engines(tier, model, fixture, th, error=run_err))
+        checks.append(check_batch_invariance(tier, model, datasets, th.ulp_max, error=data_err))
+    checks.append(check_golden_libvmaf(run, record, run_err, record_err))
+    checks.append(check_golden_teacher(run, run_err))
+    checks.append(check_teacher(teacher_doc, th.teacher_tolerance, teacher_err))
+    return checks, tables
+
+
+def failures(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.failed]
+
+
+def passed(checks: list[Check]) -> bool:
+    return bool(checks) and not failures(checks)
