@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from vmafdistill import FEATURES, onnxrun  # noqa: E402
-from vmafdistill.teacher import _MODEL_ORDER, SVMTeacher, load_teacher  # noqa: E402
+from vmafdistill.teacher import Teacher, load_teacher  # noqa: E402
 
 EXPORT_DIR = ROOT / "results" / "export"
 PEERS_DIR = ROOT.parent / "shared" / "peers"
@@ -72,7 +72,7 @@ def real_rows(min_rows: int = 4096) -> tuple[np.ndarray, str]:
     return x[np.random.default_rng(0).permutation(len(x))], origin
 
 
-def svm_module(t: SVMTeacher):
+def svm_module(t: Teacher):
     """The vmaf_v0.6.1 SVM as a float32 torch module on canonical-order raw features [N,6] -> [N].
 
     normalise -> RBF kernel k_i = exp(-gamma |x - sv_i|^2) -> sum_i alpha_i k_i - rho -> de-normalise
@@ -88,16 +88,18 @@ def svm_module(t: SVMTeacher):
         def __init__(self) -> None:
             super().__init__()
             # normalise: x[:, model order] * slopes + intercepts, as one [6,6] matmul + bias
+            m = t.model
+            order = np.argsort(m.canonical_to_model())  # model feature j sits at canonical column order[j]
             w = np.zeros((6, 6))
-            w[_MODEL_ORDER, np.arange(6)] = t.slopes
+            w[order, np.arange(6)] = m.slopes[1:]
             f32 = dict(dtype=torch.float32)
             self.register_buffer("w", torch.tensor(w, **f32))
-            self.register_buffer("b", torch.tensor(t.intercepts, **f32))
-            self.register_buffer("sv_t", torch.tensor(t.support_vectors.T, **f32))  # [6, 211]
-            self.register_buffer("sv_sq", torch.tensor((t.support_vectors**2).sum(1), **f32))  # [211]
+            self.register_buffer("b", torch.tensor(m.intercepts[1:], **f32))
+            self.register_buffer("sv_t", torch.tensor(m.support_vectors.T, **f32))  # [6, 211]
+            self.register_buffer("sv_sq", torch.tensor((m.support_vectors**2).sum(1), **f32))  # [211]
             # de-normalised weights and constant: vmaf = sum_i a_i (k_i - 1) + c
-            self.register_buffer("a", torch.tensor(t.alpha / t.score_slope, **f32))  # [211]
-            self.c = float((t.alpha.sum() - t.rho - t.score_intercept) / t.score_slope)
+            self.register_buffer("a", torch.tensor(m.coef / m.slopes[0], **f32))  # [211]
+            self.c = float((m.coef.sum() - m.rho - m.intercepts[0]) / m.slopes[0])
             self.gamma = float(t.gamma)
             self.lo, self.hi = float(t.clip_min), float(t.clip_max)
 
@@ -110,7 +112,7 @@ def svm_module(t: SVMTeacher):
     return SVM().eval()
 
 
-def export_svm_onnx(t: SVMTeacher, path: Path) -> Path:
+def export_svm_onnx(t: Teacher, path: Path) -> Path:
     import warnings
 
     import torch
@@ -245,7 +247,7 @@ def main() -> None:
                   f"(float64): max |diff| {diff.max():.2e} VMAF over {len(x64)} rows (tolerance {SVM_TOLERANCE:g})")  # fmt: skip
     console.print(table)
     console.print("spread = (max - min) / median rows/s across rounds; 'x svm-onnx' = median of per-round ratios. "
-                  f"Timing loop {wall:.1f} s. svm-numpy bytes: '-' (the teacher's parameters are scripts/vmafdistill/vmaf_v0.6.1_svm.json).")  # fmt: skip
+                  f"Timing loop {wall:.1f} s. svm-numpy bytes: '-' (the teacher's parameters are libvmaf's vmaf_v0.6.1.json, vendored in scripts/vmafdistill/libvmaf_models/).")  # fmt: skip
     for note in notes:
         console.print(f"note: {note}")
 

@@ -16,6 +16,8 @@ from vmafdistill import demo as demo_lib
 from vmafdistill import ffmpeg as ffmpeg_lib
 from vmafdistill import golden as golden_lib
 from vmafdistill import streams as streams_lib
+from vmafdistill import students as students_lib
+from vmafdistill import teacher as teacher_lib
 from vmafdistill.streams import STREAM_LINES
 
 WORKDIR = os.path.realpath(os.getcwd())
@@ -77,10 +79,31 @@ def _ingest():
         raise WorkflowError(f"corpus error: {exc}") from None
 
 
+# --- the teacher: config `teacher` (a libvmaf built-in), `teacher_transform`, or `teacher_model` (a file)
+TEACHER_CONFIG = {k: config.get(k, "") for k in ("teacher", "teacher_transform", "teacher_model")}
+try:
+    TEACHER = teacher_lib.teacher_from_config(TEACHER_CONFIG)
+except teacher_lib.ModelError as exc:
+    raise WorkflowError(f"config teacher: {exc}") from None
+FEATURE_NAMES = list(TEACHER.features)
+#: what every student needs of the teacher, merged into each arch's hparams
+TEACHER_HPARAMS = students_lib.teacher_hparams(TEACHER)
+
+
 IS_DEMO, DATA_ROOT, _CLIP_LIST = _ingest()
 CLIPS = {c.clip_id: c for c in _CLIP_LIST}
 CLIP_IDS = sorted(CLIPS)
 SOURCES = sorted({c.source for c in _CLIP_LIST})
+_too_small = sorted(
+    {(c.width, c.height) for c in _CLIP_LIST if TEACHER.frame_size_problem(c.width, c.height)}
+)
+if _too_small:
+    _w, _h = _too_small[0]
+    raise WorkflowError(
+        f"corpus error: {TEACHER.frame_size_problem(_w, _h)}; clips of this size: "
+        + ", ".join(c.dis_rel for c in _CLIP_LIST if (c.width, c.height) == (_w, _h))[:500]
+        + " (choose another `teacher`, or score larger frames)"
+    )
 
 try:
     FFMPEG, FFMPEG_ORIGIN = ffmpeg_lib.resolve_ffmpeg(config.get("ffmpeg") or None)
@@ -121,10 +144,19 @@ def libvmaf_cmd(wildcards, output, threads):
         dis_height=c.dis_height,
     )
     argv = ffmpeg_lib.libvmaf_argv(
-        FFMPEG, geometry, f"{output.log}.tmp", threads, config["scaler"]
+        FFMPEG,
+        geometry,
+        f"{output.log}.tmp",
+        threads,
+        config["scaler"],
+        model=TEACHER.libvmaf_option(),
     )
     env = streams_lib.report_env(f"{output.streams}.report")
-    return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " " + shlex.join(argv)
+    return (
+        " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        + " "
+        + shlex.join(argv)
+    )
 
 
 def clip_records():
@@ -141,6 +173,7 @@ from vmafdistill import fold_id as _fold_id
 
 FOLDS = {_fold_id(s): s for s in SOURCES}
 ARCHS = list(config["archs"])
+ARCH_HPARAMS = {a: {**(config["archs"][a] or {}), **TEACHER_HPARAMS} for a in ARCHS}
 POOLINGS = list(config["pooling"])
 SEEDS = [int(s) for s in config["seeds"]]
 if len(FOLDS) < 2:

@@ -1,7 +1,6 @@
 # Final students per tier (config `tiers`): fine-tuned on every source from the arch's pretrained
 # state, exported to one self-contained .onnx file each, with a model card.
 
-from vmafdistill import FEATURES as _FEATURES
 
 TIERS = dict(config["tiers"])
 TIER_NAMES = list(TIERS)
@@ -23,11 +22,12 @@ TIER_MODEL_CONFIG = {
     tier: {
         "tier": tier,
         **spec,
-        "hparams": config["archs"][spec["arch"]],
+        "hparams": ARCH_HPARAMS[spec["arch"]],
+        "teacher": TEACHER.name,
         "seed": FINAL_SEED,
         "val_fraction": config["val_fraction"],
         "opset": config["opset"],
-        "features": list(_FEATURES),
+        "features": FEATURE_NAMES,
     }
     for tier, spec in TIERS.items()
 }
@@ -53,7 +53,7 @@ rule train_final:
     threads: 1
     params:
         tier=lambda w: TIERS[w.tier],
-        hparams=lambda w: config["archs"][TIERS[w.tier]["arch"]],
+        hparams=lambda w: ARCH_HPARAMS[TIERS[w.tier]["arch"]],
         seed=FINAL_SEED,
         val_fraction=config["val_fraction"],
     script:

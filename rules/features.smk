@@ -13,6 +13,7 @@ rule ffmpeg_check:
     params:
         ffmpeg=FFMPEG,
         origin=FFMPEG_ORIGIN,
+        teacher=TEACHER_CONFIG,
     script:
         "../scripts/check_ffmpeg.py"
 
@@ -53,6 +54,7 @@ rule golden_fixture:
         "../envs/features.yaml"
     params:
         ffmpeg=FFMPEG,
+        teacher=TEACHER_CONFIG,
     script:
         "../scripts/golden_fixture.py"
 
@@ -77,6 +79,7 @@ rule features_table:
         clips=clip_records(),
         tolerance=config["teacher_tolerance"],
         check_fps=config["check_fps"],
+        teacher=TEACHER_CONFIG,
     script:
         "../scripts/features_table.py"
 

@@ -45,6 +45,7 @@ rule gate:
         tiers=TIERS,
         thresholds={k: config[k] for k in GATE_THRESHOLDS},
         self_pairs_in_metrics=config["self_pairs_in_metrics"],
+        teacher=TEACHER_CONFIG,
     script:
         "../scripts/gate.py"
 
@@ -59,5 +60,6 @@ rule healthcheck:
         origin=FFMPEG_ORIGIN,
         export_dir="results/export",
         golden=GOLDEN_RECORD,
+        teacher=TEACHER_CONFIG,
     script:
         "../scripts/healthcheck.py"

@@ -13,7 +13,7 @@ rule pretrain:
         "../envs/training.yaml"
     threads: 1
     params:
-        hparams=lambda w: config["archs"][w.arch],
+        hparams=lambda w: ARCH_HPARAMS[w.arch],
     script:
         "../scripts/pretrain.py"
 
@@ -41,7 +41,7 @@ rule train_student:
     threads: 1
     params:
         held_out=lambda w: FOLDS[w.fold],
-        hparams=lambda w: config["archs"][w.arch],
+        hparams=lambda w: ARCH_HPARAMS[w.arch],
         poolings=POOLINGS,
         val_fraction=config["val_fraction"],
     script:
@@ -88,6 +88,8 @@ rule loso_summary:
     params:
         external=external_model_paths(),
         self_pairs_in_metrics=config["self_pairs_in_metrics"],
+        teacher=TEACHER.name,
+        features=FEATURE_NAMES,
     script:
         "../scripts/loso_summary.py"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from vmafdistill import FEATURES
 from vmafdistill import export as ex
 from vmafdistill.atomic import write_bytes, write_json
 from vmafdistill.features import table_sha256
@@ -18,7 +17,7 @@ from vmafdistill.gate import synthetic_rows
 from vmafdistill.gate.engine_checks import engine_rows, summarise
 from vmafdistill.golden import load_fixture
 from vmafdistill.modelio import load_student
-from vmafdistill.students import n_params
+from vmafdistill.students import hp_teacher, n_params
 from vmafdistill.train import predict
 from vmafdistill.ui import JobLog, fail
 
@@ -30,13 +29,15 @@ try:
 except ex.ExportError as exc:
     fail(log, str(exc))
 model, blob = load_student(snakemake.input.model)
+teacher = hp_teacher(blob["hparams"])
+features = teacher.features
 frames = pl.read_parquet(snakemake.input.frames)
 clips = pl.read_parquet(snakemake.input.clips)
 versions = clips["libvmaf_version"].unique().to_list()
 if len(versions) != 1:
     fail(log, f"{snakemake.input.clips}: expected one libvmaf_version, found {versions}")
 features_sha = table_sha256(snakemake.input.frames)
-meta = ex.metadata(tier, features_sha, versions[0])
+meta = ex.metadata(tier, features_sha, versions[0], teacher)
 
 try:
     data = ex.build_onnx(model, tier.precision, meta, opset)
@@ -48,8 +49,8 @@ except ex.ExportError as exc:
     fail(log, str(exc))
 
 # ORT vs the fp32 torch model on the real corpus: per-frame rows (and clip means, which clip pooling uses)
-x_frames = ex.corpus_frames(frames)
-x_clips = clips.sort("clip_id").select(FEATURES).to_numpy().astype(np.float64)
+x_frames = ex.corpus_frames(frames, features)
+x_clips = clips.sort("clip_id").select(features).to_numpy().astype(np.float64)
 torch_frames, onnx_frames = predict(model, x_frames), ex.ort_predict(data, x_frames)
 cost = ex.precision_cost(torch_frames, onnx_frames)
 x_all = np.concatenate([x_frames, x_clips])
@@ -61,7 +62,7 @@ if tier.precision == "fp32" and mismatches:
     fail(log, f"tier {tier.name}: ORT differs from torch at 4 places on {mismatches} of {len(x_all)} corpus rows "
               f"(worst row {i}, max |diff| {cost['max_abs_diff']:.3g})")  # fmt: skip
 
-fixture = load_fixture(snakemake.input.golden)  # this run's libvmaf pass over the committed fixture
+fixture = load_fixture(snakemake.input.golden, teacher.name)  # this run's libvmaf pass over the committed fixture
 golden = {
     "fixture": f"tests/fixtures/golden/ ({fixture['ref']}, {fixture['dis']}), measured in this run",
     "n_frames": int(len(fixture["frame_features"])),
@@ -74,7 +75,8 @@ golden = {
 with tempfile.TemporaryDirectory() as tmp:  # the exact bytes about to be shipped, on every engine
     onnx_path = Path(tmp) / f"{tier.name}.onnx"
     onnx_path.write_bytes(data)
-    datasets = {"golden fixture": fixture["frame_features"], "corpus frames": x_frames, "synthetic": synthetic_rows()}
+    datasets = {"golden fixture": fixture["frame_features"], "corpus frames": x_frames,
+                "synthetic": synthetic_rows(teacher)}  # fmt: skip
     engine_table = summarise(engine_rows(onnx_path, datasets, Path(snakemake.input.model)), tuple(snakemake.params.engines_required))
 training = {k: blob["meta"].get(k) for k in ("seed", "sources", "n_train_rows", "validation", "history")}
 training["n_train_clips"] = len(blob["meta"].get("train_clips", []))
@@ -87,7 +89,7 @@ card = ex.model_card(
     libvmaf_version=versions[0], loso=ex.loso_metrics(summary_row),
     heldout=ex.heldout_errors(pl.read_csv(snakemake.input.folds), summary_row, tier.arch, tier.pooling),
     cost=cost, golden=golden, model_config=dict(snakemake.params.model_config), training=training,
-    engines=engine_table,
+    engines=engine_table, teacher=teacher,
 )  # fmt: skip
 write_bytes(snakemake.output.onnx, data)
 write_json(snakemake.output.card, ex.jsonable(card))

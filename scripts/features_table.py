@@ -4,21 +4,25 @@ from pathlib import Path
 
 from vmafdistill.atomic import write_json, write_parquet
 from vmafdistill.features import FeatureTableError, build_tables
+from vmafdistill.teacher import teacher_from_config
 from vmafdistill.ui import JobLog, fail
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
 tolerance = float(snakemake.params.tolerance)
+teacher = teacher_from_config(snakemake.params.teacher)
 try:
     tables = build_tables(
-        snakemake.params.clips, Path(snakemake.input.logs[0]).parent, tolerance, bool(snakemake.params.check_fps)
+        snakemake.params.clips, Path(snakemake.input.logs[0]).parent, tolerance, bool(snakemake.params.check_fps),
+        teacher,
     )
 except FeatureTableError as exc:
     fail(log, str(exc))
 write_parquet(snakemake.output.frames, tables.frames)
 write_parquet(snakemake.output.clips, tables.clips)
 check = {
-    "teacher": "vmaf_v0.6.1",
+    "teacher": teacher.name,
+    "features": list(teacher.features),
     "tolerance": tolerance,
     "max_abs_diff": tables.teacher_max_diff,
     "n_clips": tables.clips.height,
@@ -31,12 +35,12 @@ write_json(snakemake.output.check, check)
 c = tables.clips
 log.info(
     f"features: {c.height} clips from {c['source'].n_unique()} sources, {tables.frames.height} frames; "
-    f"libvmaf {tables.libvmaf_version}; teacher vmaf from {c['vmaf'].min():.1f} to {c['vmaf'].max():.1f}"
+    f"libvmaf {tables.libvmaf_version}; teacher {teacher.name} from {c['vmaf'].min():.1f} to {c['vmaf'].max():.1f}"
 )
 if tables.teacher_failures:
     for line in tables.teacher_failures:
         log.error(line)
     log.error(f"teacher check FAILED: max per-frame difference {tables.teacher_max_diff:.2e} > {tolerance:g}")
 else:
-    log.info(f"teacher check passed: max per-frame |libvmaf - SVM| = {tables.teacher_max_diff:.2e} <= {tolerance:g}")
+    log.info(f"teacher check ({teacher.name}) passed: max per-frame |libvmaf - SVM| = {tables.teacher_max_diff:.2e} <= {tolerance:g}")
 log.close()

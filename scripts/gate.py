@@ -8,6 +8,7 @@ from rich.markup import escape
 from vmafdistill import gate
 from vmafdistill.atomic import write_json, write_text
 from vmafdistill.export import TierSpec
+from vmafdistill.teacher import teacher_from_config
 from vmafdistill.ui import JobLog, fail
 
 snakemake = globals()["snakemake"]
@@ -24,6 +25,7 @@ inputs = gate.GateInputs(
     golden_record=Path(snakemake.input.golden_record),
     golden_run=Path(snakemake.input.golden_run),
     self_pairs_in_metrics=bool(snakemake.params.self_pairs_in_metrics),
+    teacher=teacher_from_config(snakemake.params.teacher),
 )
 checks, tables = gate.run_checks(inputs, thresholds)
 report = gate.report(checks, thresholds, inputs, tables)
@@ -40,6 +42,6 @@ if failed:
         log.error(escape(f"{c.label}: {c.detail}"))
     names = ", ".join(c.label for c in failed)
     report_at = snakemake.log.report_md
-    fail(log, escape(f"gate FAILED: {len(failed)} of {len(checks)} checks failed: {names}; report kept in {report_at}"))
-log.info(escape(f"gate PASSED: {len(checks)} checks; report in {snakemake.output.md}"))
+    fail(log, escape(f"gate FAILED ({inputs.teacher.name}): {len(failed)} of {len(checks)} checks failed: {names}; report kept in {report_at}"))
+log.info(escape(f"gate PASSED ({inputs.teacher.name}): {len(checks)} checks; report in {snakemake.output.md}"))
 log.close()

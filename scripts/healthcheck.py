@@ -5,12 +5,13 @@ loads in ORT and matches its card. Exits non-zero naming every failure."""
 from rich.markup import escape
 
 from vmafdistill import gate
+from vmafdistill.teacher import teacher_from_config
 from vmafdistill.ui import JobLog, fail
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
 p = snakemake.params
-checks = gate.health_checks(p.ffmpeg, p.origin, p.export_dir, p.golden)
+checks = gate.health_checks(p.ffmpeg, p.origin, p.export_dir, p.golden, teacher_from_config(p.teacher))
 log.console.print(gate.rich_table(checks, title="healthcheck"))
 for c in checks:
     log.plain(escape(f"{c.status:13} {c.label}: {c.detail}"))

@@ -13,16 +13,8 @@ from vmafdistill.ui import JobLog, fail
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
-parts = []
-for path in snakemake.input.predictions:
-    p = Path(path)  # results/loso/{arch}/{pooling}/{fold}/seed{seed}/predictions.parquet
-    arch, pooling, seed = p.parts[-5], p.parts[-4], int(p.parts[-2].removeprefix("seed"))
-    parts.append(
-        pl.read_parquet(p).with_columns(
-            pl.lit(arch).alias("model"), pl.lit(arch).alias("arch"), pl.lit(pooling).alias("pooling"),
-            pl.lit(seed).alias("seed"),
-        )  # fmt: skip
-    )
+# each predictions file carries its own arch, pooling, seed and fold columns
+parts = [pl.read_parquet(p).with_columns(pl.col("arch").alias("model")) for p in snakemake.input.predictions]
 predictions = pl.concat(parts, how="vertical_relaxed")
 
 clips = pl.read_parquet(snakemake.input.clips)
@@ -31,7 +23,8 @@ for model_path in snakemake.params.external:
     name = Path(model_path).stem
     try:
         ids = tuple(sorted(clips["clip_id"]))
-        student = clip_predictions(lambda x: predict_onnx(model_path, x), "frame", ids, clips, frames)
+        student = clip_predictions(lambda x: predict_onnx(model_path, x), "frame", ids, clips, frames,
+                                   tuple(snakemake.params.features))  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - any ORT failure: name the model
         fail(log, f"external model {model_path}: cannot be scored ({exc})")
     c = clips.sort("clip_id")
@@ -40,10 +33,10 @@ for model_path in snakemake.params.external:
             pl.col("source").map_elements(fold_id, return_dtype=pl.String).alias("fold"),
             pl.Series("teacher", c["vmaf"].to_numpy()),
             pl.Series("student", student), pl.lit(f"external:{name}").alias("model"),
-            pl.lit(name).alias("arch"), pl.lit("frame").alias("pooling"), pl.lit(0).alias("seed"),
+            pl.lit(name).alias("arch"), pl.lit("frame").alias("pooling"), pl.lit(0, dtype=pl.Int64).alias("seed"),
         )  # fmt: skip
     )
-predictions = pl.concat(parts, how="vertical_relaxed")
+predictions = pl.concat(parts, how="diagonal_relaxed")
 if not snakemake.params.self_pairs_in_metrics:
     predictions = predictions.filter(~pl.col("self_pair"))
 
@@ -52,7 +45,8 @@ summary = summary_table(predictions, folds)
 write_csv(snakemake.output.folds, folds)
 write_csv(snakemake.output.summary_csv, summary)
 write_parquet(snakemake.output.summary_parquet, summary)
-write_text(snakemake.output.summary_md, "# LOSO summary (held-out clips, student vs vmaf_v0.6.1)\n\n" + summary_markdown(summary))
+write_text(snakemake.output.summary_md, f"# LOSO summary (held-out clips, student vs {snakemake.params.teacher})\n\n"
+           + summary_markdown(summary))  # fmt: skip
 scatter(predictions, snakemake.output.scatter)
 fold_plcc(folds, snakemake.output.fold_plcc)
 

@@ -10,6 +10,7 @@ from vmafdistill.atomic import write_parquet
 from vmafdistill.features import table_sha256
 from vmafdistill.loso import clip_predictions, make_fold
 from vmafdistill.modelio import load_student
+from vmafdistill.students import hp_teacher
 from vmafdistill.ui import JobLog, fail
 
 snakemake = globals()["snakemake"]
@@ -17,18 +18,20 @@ log = JobLog(snakemake.log[0])
 tier = ex.TierSpec.from_config(snakemake.wildcards.tier, snakemake.params.tier)
 clips = pl.read_parquet(snakemake.input.clips)
 frames = pl.read_parquet(snakemake.input.frames)
-meta = ex.metadata(tier, table_sha256(snakemake.input.frames), str(clips["libvmaf_version"][0]))
 parts = []
 for path in snakemake.input.models:  # results/loso/{arch}/{pooling}/{fold}/seed{seed}/model.pt
     fold = Path(path).parts[-3]
     model, blob = load_student(path)
+    teacher = hp_teacher(blob["hparams"])
+    meta = ex.metadata(tier, table_sha256(snakemake.input.frames), str(clips["libvmaf_version"][0]), teacher)
     try:
         data = ex.build_onnx(model, tier.precision, meta, int(snakemake.params.opset))
     except ex.ExportError as exc:
         fail(log, f"tier {tier.name}, fold {fold}: {exc}")
     f = make_fold(clips, snakemake.params.folds[fold], float(snakemake.params.val_fraction))
     test = clips.filter(pl.col("clip_id").is_in(list(f.test_clips))).sort("clip_id")
-    student = clip_predictions(lambda x: ex.ort_predict(data, x), tier.pooling, f.test_clips, clips, frames)
+    student = clip_predictions(lambda x: ex.ort_predict(data, x), tier.pooling, f.test_clips, clips, frames,
+                               teacher.features)  # fmt: skip
     parts.append(test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
         pl.lit(tier.name).alias("tier"), pl.lit(tier.arch).alias("arch"), pl.lit(tier.pooling).alias("pooling"),
         pl.lit(tier.precision).alias("precision"), pl.lit(int(blob["meta"]["seed"])).alias("seed"),

@@ -11,7 +11,7 @@ from vmafdistill.export import ExportError, TierSpec, final_split
 from vmafdistill.features import table_sha256
 from vmafdistill.loso import clip_predictions, metrics, pooled_samples
 from vmafdistill.modelio import save_student
-from vmafdistill.students import n_params
+from vmafdistill.students import hp_teacher, n_params
 from vmafdistill.train import predict, train_fold
 from vmafdistill.ui import JobLog, fail
 
@@ -26,10 +26,11 @@ try:
     split = final_split(clips, float(snakemake.params.val_fraction))
 except ExportError as exc:
     fail(log, str(exc))
+features = hp_teacher(hparams).features
 init_state = torch.load(snakemake.input.pretrained, map_location="cpu", weights_only=False)
 
-x_tr, y_tr = pooled_samples(tier.pooling, split.train_clips, clips, frames)
-x_va, y_va = pooled_samples(tier.pooling, split.val_clips, clips, frames) if split.val_clips else (None, None)
+x_tr, y_tr = pooled_samples(tier.pooling, split.train_clips, clips, frames, features)
+x_va, y_va = pooled_samples(tier.pooling, split.val_clips, clips, frames, features) if split.val_clips else (None, None)
 with log.progress(f"final {tier.name} ({tier.arch}/{tier.pooling})", total=None) as bar:
     model, history = train_fold(
         tier.arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
@@ -39,7 +40,7 @@ with log.progress(f"final {tier.name} ({tier.arch}/{tier.pooling})", total=None)
 validation = None
 if split.val_clips:
     teacher = clips.filter(pl.col("clip_id").is_in(list(split.val_clips))).sort("clip_id")["vmaf"].to_numpy()
-    student = clip_predictions(lambda x: predict(model, x), tier.pooling, split.val_clips, clips, frames)
+    student = clip_predictions(lambda x: predict(model, x), tier.pooling, split.val_clips, clips, frames, features)
     validation = {"n_clips": len(split.val_clips), **metrics(teacher, student)}
 meta = {
     "tier": tier.name, "pooling": tier.pooling, "seed": seed, "sources": sorted(clips["source"].unique()),

@@ -8,6 +8,7 @@ from vmafdistill.atomic import write_parquet
 from vmafdistill.features import table_sha256
 from vmafdistill.loso import clip_predictions, make_fold, pooled_samples
 from vmafdistill.modelio import save_student
+from vmafdistill.students import hp_teacher
 from vmafdistill.train import predict, train_fold
 from vmafdistill.ui import JobLog
 
@@ -16,6 +17,7 @@ log = JobLog(snakemake.log[0])
 arch, fold_name, seed = snakemake.wildcards.arch, snakemake.wildcards.fold, int(snakemake.wildcards.seed)
 held_out = snakemake.params.held_out
 hparams = dict(snakemake.params.hparams)
+features = hp_teacher(hparams).features
 clips = pl.read_parquet(snakemake.input.clips)
 frames = pl.read_parquet(snakemake.input.frames)
 fold = make_fold(clips, held_out, float(snakemake.params.val_fraction))  # asserts membership
@@ -24,15 +26,18 @@ features_sha = table_sha256(snakemake.input.frames)
 test = clips.filter(pl.col("clip_id").is_in(list(fold.test_clips))).sort("clip_id")
 
 for pooling, model_out, pred_out in zip(snakemake.params.poolings, snakemake.output.models, snakemake.output.predictions):
-    x_tr, y_tr = pooled_samples(pooling, fold.train_clips, clips, frames)
-    x_va, y_va = pooled_samples(pooling, fold.val_clips, clips, frames) if fold.val_clips else (None, None)
+    x_tr, y_tr = pooled_samples(pooling, fold.train_clips, clips, frames, features)
+    x_va, y_va = pooled_samples(pooling, fold.val_clips, clips, frames, features) if fold.val_clips else (None, None)
     with log.progress(f"{arch}/{pooling} fold {fold_name}", total=None) as bar:
         model, history = train_fold(
             arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
             progress=lambda s, loss, val: bar.advance(f"step {s} loss {loss:.4g} val {val:.4g}", steps=0),
         )  # fmt: skip
-    student = clip_predictions(lambda x: predict(model, x), pooling, fold.test_clips, clips, frames)
+    student = clip_predictions(lambda x: predict(model, x), pooling, fold.test_clips, clips, frames, features)
     out = test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
+        pl.lit(arch).alias("arch"),
+        pl.lit(pooling).alias("pooling"),
+        pl.lit(seed).alias("seed"),
         pl.lit(fold_name).alias("fold"),
         pl.Series("teacher", test["vmaf"].to_numpy()),
         pl.Series("student", student),

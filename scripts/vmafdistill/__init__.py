@@ -5,7 +5,8 @@ Rules and entry-point scripts stay thin; the logic lives here so tests can impor
 
 import re
 
-#: The canonical-6 libvmaf features, in the one order used everywhere (tables, models, ONNX).
+#: The default teacher's (vmaf_v0.6.1's) canonical features, in the one order used everywhere for it
+#: (tables, models, ONNX); another teacher has its own (teacher.Teacher.features).
 FEATURES: tuple[str, ...] = ("adm2", "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3", "motion2")
 
 #: Keys of libvmaf's per-frame JSON log for each canonical feature (integer feature extractors).
@@ -18,6 +19,7 @@ LIBVMAF_KEYS: dict[str, str] = {
     "motion2": "integer_motion2",
 }
 
+#: The default teacher (config `teacher`; see vmafdistill.teacher).
 TEACHER = "vmaf_v0.6.1"
 
 #: Ingested clip metadata carried into the feature tables (attributes of corpus.Clip).

@@ -110,15 +110,9 @@ class OrtEngine(Engine):
             raise NotChecked(NON_COMPUTE_PROVIDERS[self.provider])
         if self.provider not in available:
             raise NotChecked("not installed in this onnxruntime build")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        level = ort.GraphOptimizationLevel
-        opts.graph_optimization_level = level.ORT_ENABLE_ALL if self.optimize else level.ORT_DISABLE_ALL
-        providers: list[Any] = [(self.provider, PROVIDER_OPTIONS.get(self.provider, {}))]
-        if self.provider != CPU:
-            providers.append(CPU)
-        sess = ort.InferenceSession(str(path), sess_options=opts, providers=providers)
+        from .onnxrun import session
+
+        sess = session(path, self.provider, self.optimize, 1, PROVIDER_OPTIONS.get(self.provider), self.module)
         if self.provider not in sess.get_providers():
             raise NotChecked(f"fell back to CPU (session providers: {', '.join(sess.get_providers())})")
         self.info = {"onnxruntime": ort.__version__, "providers": sess.get_providers()}

@@ -1,6 +1,7 @@
 """Feature tables from the per-clip libvmaf logs, and the teacher check.
 
-`frames.parquet`: clip_id, source, frame, the canonical-6 features, vmaf (libvmaf's per-frame score).
+`frames.parquet`: clip_id, source, frame, the teacher's features (canonical order, stable names),
+vmaf (libvmaf's per-frame score of the configured teacher).
 `clips.parquet`: one row per clip with its metadata, mean-pooled features, vmaf (mean of the
 per-frame teacher, as libvmaf pools it), the libvmaf version, and the teacher check.
 """
@@ -15,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from . import CLIP_META, FEATURES
+from . import CLIP_META
 from .ffmpeg import LibvmafLogError, parse_libvmaf_log
 from .streams import InputStream, ReportError, pair_problems, parse_report
-from .teacher import load_teacher
+from .teacher import Teacher, load_teacher
 
 #: How to declare a clip's frame rate, in a frame-rate error.
 FPS_HINT = (
@@ -54,7 +55,8 @@ def _streams(path: Path) -> tuple[InputStream, InputStream]:
 
 
 def build_tables(
-    clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4, check_fps: bool = True
+    clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4, check_fps: bool = True,
+    teacher: Teacher | None = None,
 ) -> FeatureTables:
     """Read each clip's libvmaf log and stream report, check the pair, recompute the teacher, build both tables.
 
@@ -62,7 +64,8 @@ def build_tables(
     raw reference's frame count, or None when the reference is a container. Every problem of every
     clip is collected into one FeatureTableError.
     """
-    teacher = load_teacher()
+    teacher = teacher or load_teacher()
+    names = teacher.features
     frame_parts: list[pl.DataFrame] = []
     clip_rows: list[dict] = []
     versions: set[str] = set()
@@ -72,7 +75,7 @@ def build_tables(
         path = Path(log_dir) / f"{cid}.json"
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            feats, vmaf, version = parse_libvmaf_log(doc, f"{path} (clip {cid})")
+            feats, vmaf, version = parse_libvmaf_log(doc, f"{path} (clip {cid})", teacher.log_keys)
             dis, ref = _streams(path.with_suffix(".streams"))
         except (OSError, json.JSONDecodeError, LibvmafLogError, ReportError) as exc:
             errors.append(f"clip {cid}: {exc}")
@@ -100,7 +103,7 @@ def build_tables(
                     "clip_id": [cid] * n,
                     "source": [rec["source"]] * n,
                     "frame": np.arange(n, dtype=np.int32),
-                    **{name: feats[:, j] for j, name in enumerate(FEATURES)},
+                    **{name: feats[:, j] for j, name in enumerate(names)},
                     "vmaf": vmaf,
                 }
             )
@@ -109,7 +112,7 @@ def build_tables(
         row["n_frames"] = n
         row.update(ref.as_row("ref"))
         row.update(dis.as_row("dis"))
-        row.update({name: float(feats[:, j].mean()) for j, name in enumerate(FEATURES)})
+        row.update({name: float(feats[:, j].mean()) for j, name in enumerate(names)})
         row["vmaf"] = float(vmaf.mean())
         row["teacher_max_diff"] = diff
         row["libvmaf_version"] = version
@@ -122,7 +125,7 @@ def build_tables(
         "clip_id": pl.String, "source": pl.String, "dis_rel": pl.String, "ref_rel": pl.String,
         "self_pair": pl.Boolean, "bucket": pl.Float64, "width": pl.Int32, "height": pl.Int32,
         "dmos": pl.Float64, "n_frames": pl.Int32, "fps": pl.Float64, "pix_fmt": pl.String, "ref_is_raw": pl.Boolean,
-        "dis_is_raw": pl.Boolean, **STREAM_COLUMNS, **{f: pl.Float64 for f in FEATURES},
+        "dis_is_raw": pl.Boolean, **STREAM_COLUMNS, **{f: pl.Float64 for f in names},
         "vmaf": pl.Float64, "teacher_max_diff": pl.Float64, "libvmaf_version": pl.String,
     }  # fmt: skip
     clips_df = pl.DataFrame(clip_rows, schema=schema)

@@ -63,6 +63,38 @@ def check_libvmaf(exe: str, origin: str = "") -> dict[str, str]:
     return {"ffmpeg": exe, "origin": origin, "ffmpeg_version": first}
 
 
+def check_teacher_features(exe: str, teacher, origin: str = "") -> list[str]:  # noqa: ANN001 - a teacher.Teacher
+    """Run the teacher's model once on a generated pair (testsrc2, 576x324, 3 frames, one blurred) and
+    fail naming the binary, the teacher and each feature its libvmaf cannot compute. Returns the log keys."""
+    label = f"{exe} ({origin})" if origin else exe
+    with tempfile.TemporaryDirectory(prefix="vmafdistill-check-") as tmp:
+        log = os.path.join(tmp, "probe.json")
+        src = "testsrc2=size=576x324:rate=25,format=yuv420p"
+        graph = (f"[0:v]boxblur=2[dis];[1:v]null[ref];[dis][ref]libvmaf=model={teacher.libvmaf_option()}:"
+                 f"log_fmt=json:log_path={escape_filter_value(log)}")  # fmt: skip
+        argv = [exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", src, "-f", "lavfi", "-i",
+                src, "-lavfi", graph, "-frames:v", "3", "-f", "null", "-"]  # fmt: skip
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise FFmpegError(f"ffmpeg {label} could not run teacher {teacher.name}: {exc}") from exc
+        doc = None
+        if proc.returncode == 0 and os.path.isfile(log):
+            with open(log, encoding="utf-8") as f:
+                doc = json.load(f)
+    if doc is None:
+        raise FFmpegError(
+            f"ffmpeg {label}: its libvmaf cannot run teacher {teacher.name} (model {teacher.libvmaf_option()}; features "
+            f"{', '.join(teacher.log_keys)}): {proc.stderr.strip()[-400:]}; {HOW_TO_POINT}"
+        )
+    metrics = (doc.get("frames") or [{}])[0].get("metrics", {})
+    missing = [k for k in (*teacher.log_keys, "vmaf") if metrics.get(k) is None]
+    if missing:
+        raise FFmpegError(f"ffmpeg {label}: its libvmaf does not compute {', '.join(missing)} for teacher "
+                          f"{teacher.name}; {HOW_TO_POINT}")  # fmt: skip
+    return list(teacher.log_keys)
+
+
 def escape_filter_value(value: str) -> str:
     """Escape a string for use as a filter option value inside an ffmpeg filtergraph.
 
@@ -102,7 +134,13 @@ def _input_args(path: str, raw: bool, width: int, height: int, pix_fmt: str, fps
 
 
 def libvmaf_argv(
-    exe: str, clip: ClipGeometry, log_path: str, threads: int = 1, scaler: str = "bicubic", count_frames: bool = True
+    exe: str,
+    clip: ClipGeometry,
+    log_path: str,
+    threads: int = 1,
+    scaler: str = "bicubic",
+    count_frames: bool = True,
+    model: str | None = None,
 ) -> list[str]:
     """argv of ONE ffmpeg+libvmaf pass: distorted (main) vs reference, per-frame JSON log.
 
@@ -115,7 +153,8 @@ def libvmaf_argv(
     each stream goes to its own null output, so both inputs are decoded to the end: run with
     `streams.report_env` to get their true frame counts, pixel formats and rates (the pass itself
     stops with the shorter stream, `shortest=1`; the counts then tell a mismatch). `count_frames=False`
-    leaves the copies out: the bare pass, for benchmarks.
+    leaves the copies out: the bare pass, for benchmarks. `model`: libvmaf's `model=` value (the
+    teacher's `libvmaf_option()`, filtergraph-escaped); None: libvmaf's default (vmaf_v0.6.1).
     """
     w, h, fmt = clip.width, clip.height, clip.pix_fmt
     index = "settb=1,setpts=N"
@@ -123,7 +162,8 @@ def libvmaf_argv(
     graph = (
         f"[0:v]scale={w}:{h}:flags={scaler},format={fmt},{index}{split.format('dis')};"
         f"[1:v]format={fmt},{index}{split.format('ref')};"
-        f"[dis][ref]libvmaf=log_fmt=json:shortest=1:n_threads={int(threads)}:log_path={escape_filter_value(log_path)}[vmaf]"
+        f"[dis][ref]libvmaf={f'model={model}:' if model else ''}log_fmt=json:shortest=1:n_threads={int(threads)}"
+        f":log_path={escape_filter_value(log_path)}[vmaf]"
     )
     nulls = [a for label in copies for a in ("-map", f"[{label}]", "-f", "null", "-")]
     return [
@@ -163,19 +203,25 @@ class PassResult:
     ref: InputStream
 
 
-def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicubic") -> PassResult:
-    """Run ONE libvmaf pass in a temporary folder (the command the workflow runs) and read it back."""
+def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicubic", teacher=None) -> PassResult:  # noqa: ANN001
+    """Run ONE libvmaf pass in a temporary folder (the command the workflow runs) and read it back:
+    the teacher's features (canonical order) and score (`teacher`: a teacher.Teacher, default vmaf_v0.6.1)."""
+    if teacher is None:
+        from .teacher import load_teacher
+
+        teacher = load_teacher()
     with tempfile.TemporaryDirectory(prefix="vmafdistill-pass-") as tmp:
         log, report = os.path.join(tmp, "libvmaf.json"), os.path.join(tmp, "report.log")
         env = {**os.environ, **report_env(report)}
-        proc = subprocess.run(libvmaf_argv(exe, clip, log, threads, scaler), capture_output=True, text=True, env=env)
+        argv = libvmaf_argv(exe, clip, log, threads, scaler, model=teacher.libvmaf_option())
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env)
         name = f"{clip.dis_path} vs {clip.ref_path}"
         if proc.returncode != 0 or not os.path.isfile(log):
             raise FFmpegError(f"ffmpeg/libvmaf failed on {name} (exit {proc.returncode}): {proc.stderr.strip()[-600:]}")
         with open(report, encoding="utf-8", errors="replace") as f:
             dis, ref = parse_report(f.read())
         with open(log, encoding="utf-8") as f:
-            feats, vmaf, version = parse_libvmaf_log(json.load(f), name)
+            feats, vmaf, version = parse_libvmaf_log(json.load(f), name, teacher.log_keys)
     return PassResult(feats, vmaf, version, dis, ref)
 
 
@@ -183,12 +229,16 @@ class LibvmafLogError(Exception):
     """A libvmaf JSON log is missing frames, keys, or holds non-finite values."""
 
 
-def parse_libvmaf_log(doc: dict, name: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """(features [F,6] canonical order, vmaf [F], libvmaf version) from a libvmaf JSON log."""
-    frames = doc.get("frames")
+def parse_libvmaf_log(
+    doc: dict, name: str, feature_keys: tuple[str, ...] | list[str] | None = None, score_key: str = "vmaf"
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """(features [frames, F] in the order of `feature_keys`, score [frames], libvmaf version) from a
+    libvmaf JSON log; `feature_keys` default: vmaf_v0.6.1's, canonical order (teacher.Teacher.log_keys)."""
+    frames = doc.get("frames") if isinstance(doc, dict) else None
     if not frames:
         raise LibvmafLogError(f"{name}: libvmaf log has no frames")
-    keys = [LIBVMAF_KEYS[f] for f in FEATURES] + ["vmaf"]
+    fkeys = list(feature_keys) if feature_keys is not None else [LIBVMAF_KEYS[f] for f in FEATURES]
+    keys = [*fkeys, score_key]
     table = np.empty((len(frames), len(keys)), dtype=np.float64)
     for i, frame in enumerate(frames):
         metrics = frame.get("metrics", {})
@@ -200,4 +250,4 @@ def parse_libvmaf_log(doc: dict, name: str) -> tuple[np.ndarray, np.ndarray, str
     if bad.any():
         i, j = np.argwhere(bad)[0]
         raise LibvmafLogError(f"{name}: frame {i} has a non-finite {keys[j]} ({table[i, j]})")
-    return table[:, :6], table[:, 6], str(doc.get("version", "unknown"))
+    return table[:, :-1], table[:, -1], str(doc.get("version", "unknown"))

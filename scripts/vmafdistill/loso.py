@@ -56,9 +56,10 @@ def make_fold(clips: pl.DataFrame, held_out: str, val_fraction: float) -> Fold:
 
 
 def pooled_samples(
-    pooling: str, clip_ids: tuple[str, ...], clips: pl.DataFrame, frames: pl.DataFrame
+    pooling: str, clip_ids: tuple[str, ...], clips: pl.DataFrame, frames: pl.DataFrame,
+    features: tuple[str, ...] = FEATURES,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Training samples of a pooling: (features [N,6], teacher [N]) for the given clips."""
+    """Training samples of a pooling: (features [N,F] in `features` order, teacher [N]) for the given clips."""
     ids = pl.Series(clip_ids, dtype=pl.String)
     if pooling == "clip":
         sub = clips.filter(pl.col("clip_id").is_in(ids)).sort("clip_id")
@@ -66,19 +67,20 @@ def pooled_samples(
         sub = frames.filter(pl.col("clip_id").is_in(ids)).sort(["clip_id", "frame"])
     else:
         raise ValueError(f"unknown pooling {pooling!r} (clip, frame)")
-    return sub.select(FEATURES).to_numpy().astype(np.float64), sub["vmaf"].to_numpy().astype(np.float64)
+    return sub.select(features).to_numpy().astype(np.float64), sub["vmaf"].to_numpy().astype(np.float64)
 
 
 def clip_predictions(
-    predict, pooling: str, clip_ids: tuple[str, ...], clips: pl.DataFrame, frames: pl.DataFrame
+    predict, pooling: str, clip_ids: tuple[str, ...], clips: pl.DataFrame, frames: pl.DataFrame,
+    features: tuple[str, ...] = FEATURES,
 ) -> np.ndarray:
     """A clip's prediction: the model on mean-pooled features (clip) or the mean of per-frame ones (frame)."""
     ids = pl.Series(clip_ids, dtype=pl.String)
     if pooling == "clip":
         sub = clips.filter(pl.col("clip_id").is_in(ids)).sort("clip_id")
-        return np.asarray(predict(sub.select(FEATURES).to_numpy().astype(np.float64)), dtype=np.float64)
+        return np.asarray(predict(sub.select(features).to_numpy().astype(np.float64)), dtype=np.float64)
     sub = frames.filter(pl.col("clip_id").is_in(ids)).sort(["clip_id", "frame"])
-    per_frame = np.asarray(predict(sub.select(FEATURES).to_numpy().astype(np.float64)), dtype=np.float64)
+    per_frame = np.asarray(predict(sub.select(features).to_numpy().astype(np.float64)), dtype=np.float64)
     pooled = (
         pl.DataFrame({"clip_id": sub["clip_id"], "p": per_frame})
         .group_by("clip_id", maintain_order=True)

@@ -1,13 +1,18 @@
-"""Student architectures distilled from the vmaf_v0.6.1 teacher.
+"""Student architectures distilled from a libvmaf teacher (config `teacher`, default vmaf_v0.6.1).
 
-Every student takes canonical-6 raw features ``x [N, 6]`` (float32) and returns the score ``[N]``:
+Every student takes the teacher's F raw features in canonical order ``x [N, F]`` (float32; F = 6 for
+the vmaf_v0.6.1 family, 4 for VMAF v1.0.16) and returns the score ``[N]``:
 
-1. a fixed in-model standardisation, buffers ``mean`` / ``std`` ([6] float32): ``z = (x - mean) / std``;
+0. for a teacher with a chroma correction (v1.0.16): libvmaf's own input fix, in the graph: a
+   speed_chroma feature of exactly 0 becomes ``c - c * adm3`` (``teacher_hparams``'s ``chroma_fix``);
+1. a fixed in-model standardisation, buffers ``mean`` / ``std`` ([F] float32): ``z = (x - mean) / std``;
 2. the body (``raw(x)``: the score before the clip, in VMAF units);
-3. a final clamp to [0, 100], as the teacher (libvmaf) clips.
+3. a final clamp to the teacher's score range ([0, 100]; [0, 110] for vmaf_v1.0.16_3d0h_2160).
 
 ``raw`` is what training fits (the teacher's unclipped score is smooth, its clip is reproduced
-exactly by the clamp). All modules export with ``torch.onnx.export`` (opset 17, dynamic batch).
+exactly by the clamp). The teacher travels in the hparams (``teacher_hparams``): ``n_features``,
+``score_range``, ``chroma_fix`` and ``teacher`` (its spelling, for ``reweight_svm``). All modules
+export with ``torch.onnx.export`` (config ``opset``, dynamic batch).
 """
 
 from __future__ import annotations
@@ -25,23 +30,56 @@ OUT_SCALE = 30.0
 _ACTS = {"gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
-class Student(nn.Module):
-    """Base: fixed standardisation buffers + final clamp; subclasses implement ``body(z)``."""
+def teacher_hparams(teacher) -> dict:  # noqa: ANN001 - a teacher.Teacher
+    """What a student needs of its teacher, as hparams (saved with the model)."""
+    m = teacher.model
+    fix = None
+    if m.chroma_correction is not None:
+        names = list(teacher.features)
+        g = next(i for i, f in enumerate(names) if f.startswith("speed_chroma"))
+        a = next(i for i, f in enumerate(names) if f.startswith("adm3"))
+        fix = [g, a, float(m.chroma_correction)]
+    return {"teacher": [m.version or str(m.path), "phone" if m.phone else None], "n_features": len(teacher.features),
+            "score_range": [float(v) for v in teacher.score_range], "chroma_fix": fix}  # fmt: skip
 
-    def __init__(self) -> None:
+
+def hp_teacher(hp: dict | None):  # noqa: ANN201 - a teacher.Teacher
+    """The teacher named by hparams (vmaf_v0.6.1 when they name none)."""
+    from .teacher import load_teacher
+
+    spec = (hp or {}).get("teacher") or ["vmaf_v0.6.1", None]
+    return load_teacher(str(spec[0]), spec[1])
+
+
+class Student(nn.Module):
+    """Base: the teacher's input fix, fixed standardisation buffers, final clamp; subclasses implement
+    ``body(z)``."""
+
+    def __init__(self, n_features: int = 6, score_range=(0.0, 100.0), chroma_fix=None) -> None:  # noqa: ANN001
         super().__init__()
-        self.register_buffer("mean", torch.zeros(6))
-        self.register_buffer("std", torch.ones(6))
+        self.n_features = int(n_features)
+        self.lo, self.hi = float(score_range[0]), float(score_range[1])
+        self.chroma_fix = None if chroma_fix is None else (int(chroma_fix[0]), int(chroma_fix[1]), float(chroma_fix[2]))
+        self.register_buffer("mean", torch.zeros(self.n_features))
+        self.register_buffer("std", torch.ones(self.n_features))
 
     def body(self, z: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def fix_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """libvmaf's chroma correction (v1.0.16): speed_chroma == 0 exactly -> c - c * adm3."""
+        if self.chroma_fix is None:
+            return x
+        g, a, c = self.chroma_fix
+        col = torch.where(x[:, g] == 0.0, c - c * x[:, a], x[:, g])
+        return torch.cat([x[:, :g], col[:, None], x[:, g + 1 :]], dim=1)
+
     def raw(self, x: torch.Tensor) -> torch.Tensor:
-        """The score before the [0, 100] clamp, shape [N]."""
-        return self.body((x - self.mean) / self.std)
+        """The score before the clamp, shape [N]."""
+        return self.body((self.fix_inputs(x) - self.mean) / self.std)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(self.raw(x), 0.0, 100.0)
+        return torch.clamp(self.raw(x), self.lo, self.hi)
 
     # -- scaler -------------------------------------------------------------------------------
     def set_scaler(self, mean, std) -> None:
@@ -76,9 +114,9 @@ class _FirstLayerRescale:
 class Linear(_FirstLayerRescale, Student):
     """Linear regression on standardised features (baseline)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.first = nn.Linear(6, 1)
+    def __init__(self, **teacher: object) -> None:
+        super().__init__(**teacher)
+        self.first = nn.Linear(self.n_features, 1)
         nn.init.zeros_(self.first.weight)
         nn.init.zeros_(self.first.bias)
 
@@ -89,10 +127,10 @@ class Linear(_FirstLayerRescale, Student):
 class MLP(_FirstLayerRescale, Student):
     """6 -> hidden... -> 1 multilayer perceptron on standardised features."""
 
-    def __init__(self, hidden: tuple[int, ...] = (64, 64), act: str = "gelu") -> None:
-        super().__init__()
+    def __init__(self, hidden: tuple[int, ...] = (64, 64), act: str = "gelu", **teacher: object) -> None:
+        super().__init__(**teacher)
         layers: list[nn.Module] = []
-        width = 6
+        width = self.n_features
         for h in hidden:
             layers += [nn.Linear(width, h), _ACTS[act]()]
             width = h
@@ -111,34 +149,40 @@ class MLP(_FirstLayerRescale, Student):
 
 
 class ReweightSVM(Student):
-    """Learned per-feature affine re-weighting in front of the frozen vmaf_v0.6.1 SVM.
+    """Learned per-feature affine re-weighting in front of the frozen teacher SVM.
 
-    ``x' = mean + std * (w * (x - mean) / std + b)`` (12 parameters: ``w`` init 1, ``b`` init 0, in
+    ``x' = mean + std * (w * (x - mean) / std + b)`` (2F parameters: ``w`` init 1, ``b`` init 0, in
     standardised units, so the scaler only conditions the optimisation: at init the model *is* the
     teacher), then the SVM: model-order permutation, slopes/intercepts, RBF kernel (differentiable),
-    de-normalisation. The SVM's constants are frozen float64 buffers and the SVM runs in float64 (its
-    211-term kernel sum cancels heavily: in float32 the score is off by ~2e-3, in float64 by ~1e-5 from
-    the float32 input rounding alone); input, output and the 12 parameters stay float32.
+    de-normalisation, the teacher's polynomial score transform when it has one enabled. The SVM's
+    constants are frozen float64 buffers and the SVM runs in float64 (its kernel sum cancels heavily:
+    in float32 the score is off by ~2e-3, in float64 by ~1e-5 from the float32 input rounding alone);
+    input, output and the 2F parameters stay float32.
     """
 
-    def __init__(self) -> None:
-        super().__init__()
-        from .teacher import _MODEL_ORDER, load_teacher
+    def __init__(self, teacher=None, **kw: object) -> None:  # noqa: ANN001 - a teacher.Teacher
+        from .teacher import load_teacher
 
-        t = load_teacher()
-        self.w = nn.Parameter(torch.ones(6))
-        self.b = nn.Parameter(torch.zeros(6))
-        order = np.asarray(_MODEL_ORDER)
+        t = (teacher or load_teacher()).model
+        super().__init__(**kw)
+        n = self.n_features
+        self.w = nn.Parameter(torch.ones(n))
+        self.b = nn.Parameter(torch.zeros(n))
         # fold the permutation into the normalisation: canonical-order slopes/intercepts
-        inv = np.argsort(order)
+        inv = t.canonical_to_model()  # canonical = model[:, inv]
         f64 = torch.float64
-        self.register_buffer("svm_slopes", torch.tensor(t.slopes[inv], dtype=f64))
-        self.register_buffer("svm_intercepts", torch.tensor(t.intercepts[inv], dtype=f64))
+        self.register_buffer("svm_slopes", torch.tensor(t.slopes[1:][inv], dtype=f64))
+        self.register_buffer("svm_intercepts", torch.tensor(t.intercepts[1:][inv], dtype=f64))
         self.register_buffer("sv", torch.tensor(t.support_vectors[:, inv], dtype=f64))
         # score = (sum_i alpha_i k_i - rho - intercept) / slope, folded into alpha and one bias
-        self.register_buffer("alpha", torch.tensor(t.alpha / t.score_slope, dtype=f64))
-        self.register_buffer("svm_bias", torch.tensor((-t.rho - t.score_intercept) / t.score_slope, dtype=f64))
+        self.register_buffer("alpha", torch.tensor(t.coef / t.slopes[0], dtype=f64))
+        self.register_buffer("svm_bias", torch.tensor((-t.rho - t.intercepts[0]) / t.slopes[0], dtype=f64))
         self.gamma = float(t.gamma)
+        tr = t.transform
+        if tr.enabled and tr.knots:
+            raise ValueError(f"reweight_svm: teacher {t.name}'s score transform has knots (not supported)")
+        self.transform = (tuple(0.0 if p is None else p for p in (tr.p0, tr.p1, tr.p2)), tr.out_gte_in, tr.out_lte_in,
+                          any(p is not None for p in (tr.p0, tr.p1, tr.p2))) if tr.enabled else None  # fmt: skip
 
     def float(self):  # keep the SVM's float64 constants (Module.float would cast them)
         return self
@@ -149,7 +193,13 @@ class ReweightSVM(Student):
         xn = x * self.svm_slopes + self.svm_intercepts
         d = xn[:, None, :] - self.sv[None, :, :]
         k = torch.exp((d * d).sum(dim=2) * (-self.gamma))
-        return (k @ self.alpha + self.svm_bias).to(z.dtype)
+        y = k @ self.alpha + self.svm_bias
+        if self.transform is not None:
+            (p0, p1, p2), gte, lte, poly = self.transform
+            out = p0 + p1 * y + p2 * y * y if poly else y
+            out = torch.minimum(out, y) if lte else out
+            y = torch.maximum(out, y) if gte else out
+        return y.to(z.dtype)
 
     def rescale_(self, mean, std) -> None:
         """x' = w x + (m0 (1 - w) + b s0): keep w, solve b for the new (m1, s1)."""
@@ -173,7 +223,7 @@ class ReweightSVM(Student):
 #: fine-tuning per fold ~0.5 / 1.2 / 1.4 / 2.9 / 1.5 s (in the ARCHS order).
 ARCHS: dict[str, dict] = {
     "linear": {"kind": "linear", "pre_steps": 3000, "pre_lr": 1e-2, "ft_steps": 300, "ft_lr": 1e-3},
-    # nano: 1,313 parameters, fp32 ONNX ~8.3 KB (< 10 KB); 6-16-16-1 and 6-24-24-1 were ~1.5-2x worse
+    # nano: 1,313 parameters, fp32 ONNX 7,460 bytes (< 10 KB); 6-16-16-1 and 6-24-24-1 were ~1.5-2x worse
     "nano": {"kind": "mlp", "hidden": (32, 32), "act": "gelu", "pre_steps": 20000, "pre_lr": 2e-2},
     "mlp_64x2": {"kind": "mlp", "hidden": (64, 64), "act": "gelu", "pre_steps": 16000, "pre_lr": 2e-2},
     "mlp_128x3": {"kind": "mlp", "hidden": (128, 128, 128), "act": "gelu", "pre_steps": 12000, "pre_lr": 1e-2},
@@ -193,15 +243,18 @@ def resolve_hparams(arch: str, hparams: dict | None = None) -> dict:
 
 
 def build_student(arch: str, hparams: dict | None = None) -> Student:
-    """A fresh student (float32, eval mode) of ``arch`` with ``hparams`` over the defaults."""
+    """A fresh student (float32, eval mode) of ``arch`` with ``hparams`` over the defaults (the
+    teacher's ``teacher_hparams`` among them; none: vmaf_v0.6.1)."""
     hp = resolve_hparams(arch, hparams)
     kind = hp["kind"]
+    teacher = {"n_features": int(hp.get("n_features", 6)), "score_range": hp.get("score_range", (0.0, 100.0)),
+               "chroma_fix": hp.get("chroma_fix")}  # fmt: skip
     if kind == "linear":
-        model: Student = Linear()
+        model: Student = Linear(**teacher)
     elif kind == "mlp":
-        model = MLP(tuple(int(h) for h in hp["hidden"]), str(hp.get("act", "gelu")))
+        model = MLP(tuple(int(h) for h in hp["hidden"]), str(hp.get("act", "gelu")), **teacher)
     elif kind == "reweight_svm":
-        model = ReweightSVM()
+        model = ReweightSVM(hp_teacher(hp), **teacher)
     else:
         raise ValueError(f"unknown student kind {kind!r}")
     return model.float().eval()
@@ -212,4 +265,5 @@ def n_params(model: nn.Module) -> int:
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
-__all__ = ["ARCHS", "Student", "Linear", "MLP", "ReweightSVM", "build_student", "n_params", "resolve_hparams"]
+__all__ = ["ARCHS", "Student", "Linear", "MLP", "ReweightSVM", "build_student", "hp_teacher", "n_params",
+           "resolve_hparams", "teacher_hparams"]

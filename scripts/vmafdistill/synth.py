@@ -101,17 +101,88 @@ def sample_features(n: int, seed: int, mix: dict[str, float] | None = None) -> n
     return x[rng.permutation(len(x))]
 
 
-def synthetic_set(
-    n: int, seed: int, mix: dict[str, float] | None = None, clip: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(X [n,6] float64, y [n] float64)``: synthetic vectors and their teacher scores.
+# ------------------------------------------------------------------------------------------------
+# any other teacher: drawn around the model's own support vectors, inside its feature box
 
-    ``clip=False`` gives the teacher's score before its [0, 100] clip (a smooth target).
+#: Share of the generic draw: near one support vector, between two, uniform over the widened box.
+GENERIC_MIX = {"near": 0.4, "between": 0.4, "box": 0.2}
+#: The box is the support vectors' span widened by this share of its width on each side.
+WIDEN = 0.5
+#: Range limits a feature's extractor options impose (option name -> which end).
+_LIMITS = {"cambi_max_val": "high", "speed_max_val": "high", "motion_max_val": "high", "adm_min_val": "low"}
+
+
+def physical_bounds(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - a teacher.Teacher
+    """Per canonical feature, the values libvmaf can produce: >= 0 (every v1.0.16 and v0.6.1 feature but
+    adm's enhancement side), capped by the extractor's *_max_val / adm_min_val options."""
+    m = teacher.model
+    lo, hi = np.zeros(len(m.features)), np.full(len(m.features), np.inf)
+    for i, opts in enumerate(m.feature_opts):
+        for key, end in _LIMITS.items():
+            if key in opts:
+                (hi if end == "high" else lo)[i] = float(opts[key])
+    perm = m.canonical_to_model()
+    return lo[perm], hi[perm]
+
+
+def generic_box(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """The support vectors' raw span (``Teacher.feature_box``) widened by WIDEN, inside the physical bounds."""
+    lo, hi = teacher.feature_box()
+    plo, phi = physical_bounds(teacher)
+    w = hi - lo
+    return np.maximum(lo - WIDEN * w, plo), np.minimum(hi + WIDEN * w, phi)
+
+
+def sample_generic(teacher, n: int, seed: int) -> np.ndarray:  # noqa: ANN001
+    """``n`` vectors [n, F] (canonical order) for a teacher outside the v0.6.1 family: near a random
+    support vector (the model's training data: real frames), between two, or uniform over the widened
+    box; with a chroma correction, 5% exact zeros of speed_chroma (grayscale or tiny chroma)."""
+    m = teacher.model
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x6E6E]))
+    sv = m._denormalise(m.support_vectors, slice(1, None))[:, m.canonical_to_model()]
+    lo, hi = generic_box(teacher)
+    w = hi - lo
+    counts = np.floor(np.array(list(GENERIC_MIX.values())) * n).astype(int)
+    counts[0] += n - counts.sum()
+    near = sv[rng.integers(0, len(sv), counts[0])] + rng.normal(0.0, 0.05, (counts[0], len(lo))) * w
+    t = rng.random((counts[1], 1))
+    between = t * sv[rng.integers(0, len(sv), counts[1])] + (1 - t) * sv[rng.integers(0, len(sv), counts[1])]
+    between += rng.normal(0.0, 0.02, between.shape) * w
+    box = rng.uniform(lo, hi, (counts[2], len(lo)))
+    x = np.clip(np.concatenate([near, between, box]), *physical_bounds(teacher))
+    if m.chroma_correction is not None:
+        g = next(i for i, f in enumerate(teacher.features) if f.startswith("speed_chroma"))
+        x[rng.random(len(x)) < 0.05, g] = 0.0
+    return x[rng.permutation(len(x))]
+
+
+def sample_for(teacher, n: int, seed: int, mix: dict[str, float] | None = None) -> np.ndarray:  # noqa: ANN001
+    """The pretraining draw of a teacher: the v0.6.1 family's manifold sampler, else ``sample_generic``."""
+    if teacher is None or teacher.family == "v0.6.1":
+        return sample_features(n, seed, mix)
+    return sample_generic(teacher, n, seed)
+
+
+def feature_floor(teacher) -> np.ndarray:  # noqa: ANN001
+    """Lower limits for jittered copies of corpus rows (motion >= 0 for the v0.6.1 family)."""
+    if teacher is None or teacher.family == "v0.6.1":
+        return np.array([-np.inf] * 5 + [0.0])
+    return physical_bounds(teacher)[0]
+
+
+def synthetic_set(
+    n: int, seed: int, mix: dict[str, float] | None = None, clip: bool = True, teacher=None  # noqa: ANN001
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(X [n,F] float64, y [n] float64)``: synthetic vectors and their teacher scores (default vmaf_v0.6.1).
+
+    ``clip=False`` gives the teacher's score before its clip (a smooth target).
     """
     from .teacher import load_teacher
 
-    x = sample_features(n, seed, mix)
-    return x, load_teacher().predict(x, clip=clip)
+    teacher = teacher or load_teacher()
+    x = sample_for(teacher, n, seed, mix)
+    return x, teacher.predict(x, clip=clip)
 
 
-__all__ = ["FEATURES", "BOX_LOW", "BOX_HIGH", "DEFAULT_MIX", "sample_features", "synthetic_set"]
+__all__ = ["FEATURES", "BOX_LOW", "BOX_HIGH", "DEFAULT_MIX", "feature_floor", "generic_box", "physical_bounds",
+           "sample_features", "sample_for", "sample_generic", "synthetic_set"]

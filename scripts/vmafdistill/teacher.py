@@ -1,82 +1,108 @@
-"""The teacher: libvmaf's vmaf_v0.6.1 SVM, evaluated in float64 on canonical-6 features.
+"""The teacher: one of libvmaf's SVM models (config `teacher`), as the students see it.
 
-The model's parameters (211 support vectors, RBF gamma 0.04, normalisation) are those libvmaf's
-vmaf_v0.6.1 uses, as carried by `vmaf-torch` (BSD-3), stored in float64 in `vmaf_v0.6.1_svm.json`
-beside this module (a test checks them against vmaf-torch), so the teacher needs numpy only. libvmaf
-feeds the SVM in its model's feature order (adm2, motion2, vif_scale0..3); this module takes
-canonical order and permutes internally, normalises with the model's slopes/intercepts, evaluates
-the RBF SVM, de-normalises and clips to [0, 100] as libvmaf does by default.
+A ``Teacher`` wraps a ``libvmaf_model.LibvmafModel`` (read from libvmaf's own model JSON: a vendored
+built-in or a user file) and speaks the students' *canonical* feature order (stable names; for the
+vmaf_v0.6.1 family adm2, vif_scale0..3, motion2; for VMAF v1.0.16 adm3, cambi, speed_chroma_uv,
+motion3): ``predict`` takes canonical-order raw features and reproduces libvmaf's per-frame score
+in float64. ``load_teacher()`` (no argument) is vmaf_v0.6.1, the default.
+
+Spelling of a teacher (config): ``teacher: NAME`` (``libvmaf_model.builtin_names()``),
+``teacher_transform: phone`` (the file's score transform enabled: vmaf_v0.6.1's phone model), or
+``teacher_model: /path/model.json`` (a libvmaf model file, given to libvmaf as ``model=path=...``).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-# canonical (adm2, vif0, vif1, vif2, vif3, motion2) -> model order (adm2, motion2, vif0..vif3)
-_MODEL_ORDER = np.array([0, 5, 1, 2, 3, 4])
+from .libvmaf_model import LibvmafModel, ModelError, builtin_names, load_model
+
+DEFAULT = "vmaf_v0.6.1"
+
+__all__ = ["DEFAULT", "ModelError", "Teacher", "builtin_names", "load_teacher", "teacher_from_config"]
 
 
-@dataclass(frozen=True)
-class SVMTeacher:
-    slopes: np.ndarray  # [6] feature normalisation, model order
-    intercepts: np.ndarray  # [6]
-    support_vectors: np.ndarray  # [211, 6] model order, normalised space
-    alpha: np.ndarray  # [211]
-    gamma: float
-    rho: float
-    score_slope: float
-    score_intercept: float
-    clip_min: float = 0.0
-    clip_max: float = 100.0
+@dataclass(frozen=True, eq=False)
+class Teacher:
+    """A libvmaf model in the students' canonical feature order."""
 
-    def normalise(self, features: np.ndarray) -> np.ndarray:
-        """Canonical-order raw features [N,6] -> the SVM's normalised inputs [N,6] (model order)."""
-        x = np.asarray(features, dtype=np.float64)[:, _MODEL_ORDER]
-        return self.slopes * x + self.intercepts
+    model: LibvmafModel
 
-    def predict(self, features: np.ndarray, clip: bool = True, chunk: int = 65536) -> np.ndarray:
-        """vmaf_v0.6.1 score of each row of canonical-order raw features [N,6], float64 [N]."""
+    @property
+    def name(self) -> str:
+        """vmaf_v0.6.1, vmaf_v0.6.1_phone, vmaf_v1.0.16_3d0h, or a user file's stem."""
+        return self.model.name
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Canonical feature names (table columns, ONNX input order)."""
+        return tuple(self.model.canonical_order())
+
+    @property
+    def log_keys(self) -> tuple[str, ...]:
+        """libvmaf JSON-log key of each canonical feature."""
+        keys = self.model.log_keys()
+        return tuple(keys[i] for i in self.model.canonical_to_model())
+
+    @property
+    def score_range(self) -> tuple[float, float]:
+        """The score's clip (libvmaf's score_clip; [0, 100] for most, [0, 110] for 3d0h_2160)."""
+        return self.model.score_clip or (0.0, 100.0)
+
+    @property
+    def family(self) -> str:
+        """``v0.6.1`` when the features are the canonical 6 (v0.6.1, NEG, 4K), else ``generic``."""
+        return "v0.6.1" if self.features == V061_FEATURES else "generic"
+
+    def predict(self, features: np.ndarray, clip: bool = True) -> np.ndarray:
+        """libvmaf's score of each row of canonical-order raw features [N, F], float64 [N].
+
+        ``clip=False``: before the score clip (a smooth training target)."""
         features = np.asarray(features, dtype=np.float64)
-        if features.ndim != 2 or features.shape[1] != 6:
-            raise ValueError(f"teacher expects features of shape [N, 6], got {features.shape}")
-        out = np.empty(len(features), dtype=np.float64)
-        sv_sq = np.einsum("ij,ij->i", self.support_vectors, self.support_vectors)
-        for start in range(0, len(features), chunk):
-            x = self.normalise(features[start : start + chunk])
-            d2 = np.einsum("ij,ij->i", x, x)[:, None] - 2.0 * x @ self.support_vectors.T + sv_sq[None, :]
-            s = np.exp(-self.gamma * np.maximum(d2, 0.0)) @ self.alpha - self.rho
-            out[start : start + chunk] = (s - self.score_intercept) / self.score_slope
-        return np.clip(out, self.clip_min, self.clip_max) if clip else out
+        if features.ndim != 2 or features.shape[1] != len(self.features):
+            raise ValueError(f"teacher {self.name} expects features of shape [N, {len(self.features)}], got {features.shape}")
+        return self.model.predict(self.model.to_model_order(features), clip=clip)
+
+    def feature_box(self) -> tuple[np.ndarray, np.ndarray]:
+        """Raw range per canonical feature that the model's support vectors span (no corpus)."""
+        return self.model.feature_box()
+
+    def libvmaf_option(self) -> str:
+        """ffmpeg libvmaf `model=` value (filtergraph-escaped)."""
+        return self.model.libvmaf_option()
+
+    def frame_size_problem(self, width: int, height: int, pix_fmt: str = "yuv420p") -> str | None:
+        return self.model.frame_size_problem(width, height, pix_fmt)
+
+    def describe(self) -> dict:
+        """What a model card and a report say about the teacher."""
+        return {"name": self.name, "libvmaf_model": self.model.version or str(self.model.path),
+                "transform": "phone" if self.model.phone else None, "features": list(self.features),
+                "libvmaf_log_keys": list(self.log_keys), "score_range": list(self.score_range)}  # fmt: skip
 
 
-MODEL_FILE = Path(__file__).with_name("vmaf_v0.6.1_svm.json")
+V061_FEATURES = ("adm2", "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3", "motion2")
 
 
-@lru_cache(maxsize=1)
-def load_teacher() -> SVMTeacher:
-    """The vmaf_v0.6.1 teacher in float64 (numpy only)."""
-    doc = json.loads(MODEL_FILE.read_text())
-    return SVMTeacher(
-        slopes=np.asarray(doc["slopes"], dtype=np.float64),
-        intercepts=np.asarray(doc["intercepts"], dtype=np.float64),
-        support_vectors=np.asarray(doc["support_vectors"], dtype=np.float64),
-        alpha=np.asarray(doc["alpha"], dtype=np.float64),
-        gamma=float(doc["gamma"]),
-        rho=float(doc["rho"]),
-        score_slope=float(doc["score_slope"]),
-        score_intercept=float(doc["score_intercept"]),
-        clip_min=float(doc["clip_min"]),
-        clip_max=float(doc["clip_max"]),
-    )
+@lru_cache(maxsize=16)
+def load_teacher(name: str = DEFAULT, transform: str | None = None) -> Teacher:
+    """A teacher by built-in name or model JSON path (``transform="phone"``: the file's transform on)."""
+    return Teacher(load_model(name, transform))
 
 
-def teacher_from_vmaf_torch() -> SVMTeacher:
-    """The same model built from vmaf-torch's SVMPredict in float64 (to check the stored copy)."""
+def teacher_from_config(config: dict) -> Teacher:
+    """The configured teacher: ``teacher_model`` (a path) wins over ``teacher``; ``teacher_transform``."""
+    spec = config.get("teacher_model") or config.get("teacher") or DEFAULT
+    transform = config.get("teacher_transform") or None
+    return load_teacher(str(spec), None if transform in (None, "none") else str(transform))
+
+
+def svm_from_vmaf_torch() -> dict[str, np.ndarray | float]:
+    """vmaf_v0.6.1's SVM as vmaf-torch (BSD-3) carries it, float64, in libvmaf's model order: an
+    independent copy to check the vendored JSON against (tests only; imports torch)."""
     import torch
     from vmaf_torch.svm_predict import SVMPredict
 
@@ -86,15 +112,7 @@ def teacher_from_vmaf_torch() -> SVMTeacher:
         m = SVMPredict()
     finally:
         torch.set_default_dtype(previous)
-    return SVMTeacher(
-        slopes=m.slopes.double().numpy().copy(),
-        intercepts=m.intercepts.double().numpy().copy(),
-        support_vectors=m.support_vectors.double().numpy().copy(),
-        alpha=m.alpha.double().numpy().reshape(-1).copy(),
-        gamma=float(m.gamma),
-        rho=float(m.rho),
-        score_slope=float(m.slope),
-        score_intercept=float(m.intercept),
-        clip_min=float(m.score_clip_min),
-        clip_max=float(m.score_clip_max),
-    )
+    return {"slopes": m.slopes.double().numpy().copy(), "intercepts": m.intercepts.double().numpy().copy(),
+            "support_vectors": m.support_vectors.double().numpy().copy(),
+            "coef": m.alpha.double().numpy().reshape(-1).copy(), "gamma": float(m.gamma), "rho": float(m.rho),
+            "score_slope": float(m.slope), "score_intercept": float(m.intercept)}  # fmt: skip

@@ -36,9 +36,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .students import build_student, resolve_hparams
-from .synth import sample_features
-from .teacher import load_teacher
+from .students import build_student, hp_teacher, resolve_hparams
+from .synth import feature_floor, sample_for
 
 #: Training knobs; per-arch overrides live in ``students.ARCHS`` and in the caller's ``hparams``.
 TRAIN_DEFAULTS: dict = {
@@ -82,22 +81,24 @@ def _setup(seed: int) -> torch.Generator:
     return g
 
 
-def _synthetic(n: int, seed: int, mix: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Synthetic vectors and their unclipped teacher scores (cached per process)."""
-    return _synthetic_cached(int(n), int(seed), None if mix is None else tuple(sorted(mix.items())))
+def _synthetic(n: int, seed: int, mix: dict | None = None, hp: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic vectors and their unclipped teacher scores (the teacher of ``hp``; cached per process)."""
+    spec = tuple((hp or {}).get("teacher") or ("vmaf_v0.6.1", None))
+    return _synthetic_cached(int(n), int(seed), None if mix is None else tuple(sorted(mix.items())), spec)
 
 
 @lru_cache(maxsize=8)
-def _synthetic_cached(n: int, seed: int, mix: tuple | None) -> tuple[np.ndarray, np.ndarray]:
-    x = sample_features(n, seed, None if mix is None else dict(mix))
-    y = load_teacher().predict(x, clip=False)
+def _synthetic_cached(n: int, seed: int, mix: tuple | None, spec: tuple) -> tuple[np.ndarray, np.ndarray]:
+    teacher = hp_teacher({"teacher": list(spec)})
+    x = sample_for(teacher, n, seed, None if mix is None else dict(mix))
+    y = teacher.predict(x, clip=False)
     x.setflags(write=False)
     y.setflags(write=False)
     return x, y
 
 
 def _loss(model, x: torch.Tensor, t: torch.Tensor, margin: float, w: torch.Tensor | None = None) -> torch.Tensor:
-    p = torch.clamp(model.raw(x), -margin, 100.0 + margin)
+    p = torch.clamp(model.raw(x), model.lo - margin, model.hi + margin)
     e = (p - t) ** 2
     return (e * w).sum() / w.sum() if w is not None else e.mean()
 
@@ -140,18 +141,19 @@ def pretrain(
     g = _setup(seed)
     t0 = time.process_time()
     model = build_student(arch, hp)
-    x_np, y_np = _synthetic(int(hp["pre_n"]), int(hp["pre_seed_data"]), hp.get("mix"))
+    x_np, y_np = _synthetic(int(hp["pre_n"]), int(hp["pre_seed_data"]), hp.get("mix"), hp)
     mean, std = _fit_scaler(x_np)
     model.set_scaler(mean, std)
     history: dict = {"step": [], "loss": [], "val": []}
     steps = int(hp["pre_steps"]) if hp["kind"] != "reweight_svm" else 0  # the SVM re-weighting starts exact
     m = float(hp["margin"])
-    xv_np, yv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1)
+    xv_np, yv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1, None, hp)
+    lo, hi = model.lo, model.hi
     xv = torch.tensor(xv_np, dtype=torch.float32)
-    yv = torch.tensor(np.clip(yv_np, -m, 100.0 + m), dtype=torch.float32)
+    yv = torch.tensor(np.clip(yv_np, lo - m, hi + m), dtype=torch.float32)
     if steps > 0:
         x = torch.tensor(x_np, dtype=torch.float32)
-        y = torch.tensor(np.clip(y_np, -m, 100.0 + m), dtype=torch.float32)
+        y = torch.tensor(np.clip(y_np, lo - m, hi + m), dtype=torch.float32)
         opt = torch.optim.Adam(model.parameters(), lr=float(hp["pre_lr"]), weight_decay=float(hp["weight_decay"]))
         bs = int(hp["pre_batch"])
         n = len(x)
@@ -208,7 +210,7 @@ def pretrain(
 def _targets(teacher, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unclipped targets for corpus rows and each row's residual ``y - teacher(x)``."""
     raw = teacher.predict(x, clip=False)
-    resid = np.asarray(y, dtype=np.float64) - np.clip(raw, 0.0, 100.0)
+    resid = np.asarray(y, dtype=np.float64) - np.clip(raw, *teacher.score_range)
     return raw + resid, resid
 
 
@@ -225,7 +227,7 @@ def train_fold(
 ) -> tuple[torch.nn.Module, dict]:
     """Fine-tune (or train from scratch when ``init_state`` is None) ``arch`` on one fold.
 
-    ``X_*`` are canonical-6 raw features (float64 [N, 6]: frames, or clip means for clip pooling),
+    ``X_*`` are the teacher's raw features, canonical order (float64 [N, F]: frames, or clip means for clip pooling),
     ``y_*`` the matching teacher scores (per frame, or clip means). The scaler is fitted on
     ``X_train``; early stopping looks only at ``(X_val, y_val)`` and synthetic validation vectors.
     Returns ``(model in eval mode, history)``; ``history`` has ``step``, ``loss``, ``val``,
@@ -234,12 +236,14 @@ def train_fold(
     hp = _hp(arch, hparams)
     g = _setup(seed)
     t0 = time.process_time()
-    teacher = load_teacher()
+    teacher = hp_teacher(hp)
     m = float(hp["margin"])
+    lo, hi = teacher.score_range
     X_train = np.asarray(X_train, dtype=np.float64)
     y_train = np.asarray(y_train, dtype=np.float64)
-    if X_train.ndim != 2 or X_train.shape[1] != 6 or len(X_train) != len(y_train):
-        raise ValueError("X_train must be [N, 6] with N == len(y_train)")
+    n_feat = len(teacher.features)
+    if X_train.ndim != 2 or X_train.shape[1] != n_feat or len(X_train) != len(y_train):
+        raise ValueError(f"X_train must be [N, {n_feat}] (teacher {teacher.name}) with N == len(y_train)")
     model = build_student(arch, hp)
     mean, std = _fit_scaler(X_train)
     steps = int(hp["ft_steps"])
@@ -260,8 +264,8 @@ def train_fold(
     n_jit = int(hp["ft_jitter"])
     if n_jit > 0 and len(X_train) > 0:
         src = rng.integers(0, len(X_train), n_jit)
-        xj = X_train[src] + rng.normal(0.0, 1.0, (n_jit, 6)) * (float(hp["ft_jitter_sigma"]) * std)
-        xj[:, 5] = np.maximum(xj[:, 5], 0.0)
+        xj = X_train[src] + rng.normal(0.0, 1.0, (n_jit, n_feat)) * (float(hp["ft_jitter_sigma"]) * std)
+        xj = np.maximum(xj, feature_floor(teacher))
         tj = teacher.predict(xj, clip=False) + resid[src]
         x_c = np.concatenate([X_train, xj])
         t_c = np.concatenate([t_rows, tj])
@@ -269,22 +273,22 @@ def train_fold(
     else:
         x_c, t_c, w_c = X_train, t_rows, np.ones(len(X_train))
     # synthetic replay and synthetic validation (corpus-free, fixed draws)
-    xs_np, ts_np = _synthetic(int(hp["ft_replay_n"]), int(hp["pre_seed_data"]) + 2)
-    xsv_np, tsv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1)
+    xs_np, ts_np = _synthetic(int(hp["ft_replay_n"]), int(hp["pre_seed_data"]) + 2, None, hp)
+    xsv_np, tsv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1, None, hp)
 
     f32 = torch.float32
     xc = torch.tensor(x_c, dtype=f32)
-    tc = torch.tensor(np.clip(t_c, -m, 100.0 + m), dtype=f32)
+    tc = torch.tensor(np.clip(t_c, lo - m, hi + m), dtype=f32)
     wc = torch.tensor(w_c, dtype=f32)
     xs = torch.tensor(xs_np, dtype=f32)
-    ts = torch.tensor(np.clip(ts_np, -m, 100.0 + m), dtype=f32)
+    ts = torch.tensor(np.clip(ts_np, lo - m, hi + m), dtype=f32)
     xsv = torch.tensor(xsv_np, dtype=f32)
-    tsv = torch.tensor(np.clip(tsv_np, -m, 100.0 + m), dtype=f32)
+    tsv = torch.tensor(np.clip(tsv_np, lo - m, hi + m), dtype=f32)
     has_val = X_val is not None and y_val is not None and len(X_val) > 0
     if has_val:
         tv_np, _ = _targets(teacher, np.asarray(X_val, dtype=np.float64), np.asarray(y_val, dtype=np.float64))
         xv = torch.tensor(np.asarray(X_val, dtype=np.float64), dtype=f32)
-        tv = torch.tensor(np.clip(tv_np, -m, 100.0 + m), dtype=f32)
+        tv = torch.tensor(np.clip(tv_np, lo - m, hi + m), dtype=f32)
     syn_w = float(hp["ft_syn_val_weight"])
 
     def score() -> float:
@@ -344,7 +348,7 @@ def train_fold(
 
 
 def predict(model: torch.nn.Module, X: np.ndarray) -> np.ndarray:
-    """Scores of ``model`` on canonical-6 raw features ``X`` [N, 6], float64 [N]."""
+    """Scores of ``model`` on raw features ``X`` [N, F] (canonical order), float64 [N]."""
     with torch.no_grad():
         return model(torch.as_tensor(np.asarray(X, dtype=np.float64), dtype=torch.float32)).double().numpy()
 

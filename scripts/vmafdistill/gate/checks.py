@@ -260,17 +260,19 @@ def check_golden_libvmaf(run: dict | None, record: dict | None, run_error: str |
                          "max_vmaf_diff": d_v})  # fmt: skip
 
 
-def check_golden_teacher(run: dict | None, error: str | None = None) -> Check:
+def check_golden_teacher(run: dict | None, error: str | None = None, teacher=None) -> Check:  # noqa: ANN001
     """The float64 teacher on this run's fixture features reproduces this run's libvmaf score (4 places)."""
     if run is None:
         return Check("golden_teacher", "", False, error or "no golden fixture measurement")
     from ..teacher import load_teacher
 
-    per_frame = load_teacher().predict(np.asarray(run["frame_features"], dtype=np.float64))
+    teacher = teacher or load_teacher()
+    per_frame = teacher.predict(np.asarray(run["frame_features"], dtype=np.float64))
     got, want = float(per_frame.mean()), float(run["vmaf"])
     worst = float(np.abs(per_frame - np.asarray(run["frame_vmaf"])).max())
     ok = places_equal(got, want)
-    detail = f"teacher {got:.6f} vs libvmaf {want:.6f} (|diff| {abs(got - want):.2e}, 4 places; per frame max {worst:.2e})"
+    detail = (f"teacher {teacher.name} {got:.6f} vs libvmaf {want:.6f} (|diff| {abs(got - want):.2e}, 4 places; "
+              f"per frame max {worst:.2e})")  # fmt: skip
     return Check("golden_teacher", "", ok, detail, values={"teacher": got, "libvmaf": want, "max_frame_diff": worst})
 
 

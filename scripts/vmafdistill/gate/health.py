@@ -51,19 +51,21 @@ def check_export_file(model: Path, fixture: dict | None) -> Check:
                  f"{score:.4f} match the card", values={"golden": score})  # fmt: skip
 
 
-def health_checks(exe: str, origin: str, export_dir: str | Path, golden: str | Path) -> list[Check]:
+def health_checks(exe: str, origin: str, export_dir: str | Path, golden: str | Path, teacher=None) -> list[Check]:  # noqa: ANN001
     from ..golden import load_fixture, measure_fixture
+    from ..teacher import load_teacher
 
-    record, err = read(Path(golden), load_fixture)
+    teacher = teacher or load_teacher()
+    record, err = read(Path(golden), lambda p: load_fixture(p, teacher.name))
     checks = [check_ffmpeg(exe, origin)]
     run, run_err = None, "not run: no usable ffmpeg with libvmaf"
     if checks[0].passed:
         try:
-            run, run_err = measure_fixture(exe), None
+            run, run_err = measure_fixture(exe, teacher), None
         except Exception as exc:  # noqa: BLE001 - ffmpeg/libvmaf failure
             run_err = f"libvmaf on the golden fixture failed: {exc}"
     checks.append(check_golden_libvmaf(run, record, run_err, err))
-    checks.append(check_golden_teacher(run, run_err))
+    checks.append(check_golden_teacher(run, run_err, teacher))
     models = sorted(Path(export_dir).glob("*.onnx"))
     if not models:
         checks.append(Check("export", "", True, f"no exported models yet in {export_dir}", informative=True, note="info"))

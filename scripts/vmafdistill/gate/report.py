@@ -18,8 +18,11 @@ def report(checks: list[Check], th: Thresholds, inputs: GateInputs, tables: dict
         if card:
             cards[name] = {k: card.get(k) for k in ("id", "arch", "pooling", "precision", "bytes", "n_params",
                                                    "sha256", "teacher")}  # fmt: skip
+    from ..teacher import load_teacher
+
     return {
         "verdict": "PASS" if passed(checks) else "FAIL",
+        "teacher": (inputs.teacher or load_teacher()).describe(),
         "failed": [c.label for c in failures(checks)],
         "thresholds": ex.jsonable(asdict(th)),
         "tiers": {k: asdict(v) for k, v in inputs.tiers.items()},
@@ -58,7 +61,9 @@ def engine_markdown(tier: str, table: list[dict]) -> list[str]:
 
 
 def report_markdown(rep: dict) -> str:
-    lines = [f"# Gate: {rep['verdict']}", ""]
+    t = rep.get("teacher") or {}
+    lines = [f"# Gate: {rep['verdict']}", "", f"Teacher: {t.get('name', '?')} (libvmaf model {t.get('libvmaf_model', '?')}; "
+             f"features {', '.join(t.get('features', []))})", ""]  # fmt: skip
     if rep["failed"]:
         lines += ["Failed checks: " + ", ".join(f"`{f}`" for f in rep["failed"]), ""]
     th = rep["thresholds"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -31,6 +32,7 @@ class GateInputs:
     golden_record: Path  # the committed fixture record
     golden_run: Path  # this run's libvmaf pass over the fixture
     self_pairs_in_metrics: bool = False
+    teacher: Any = None  # a teacher.Teacher (default vmaf_v0.6.1)
 
 
 def export_paths(tiers: dict[str, ex.TierSpec], export_dir: str | Path = "results/export") -> tuple[dict, dict]:
@@ -38,27 +40,30 @@ def export_paths(tiers: dict[str, ex.TierSpec], export_dir: str | Path = "result
     return {t: d / f"{t}.onnx" for t in tiers}, {t: d / f"{t}.json" for t in tiers}
 
 
-def synthetic_rows(n: int = SYNTHETIC_ROWS, seed: int = SYNTHETIC_SEED) -> np.ndarray:
-    from ..synth import sample_features
+def synthetic_rows(teacher=None, n: int = SYNTHETIC_ROWS, seed: int = SYNTHETIC_SEED) -> np.ndarray:  # noqa: ANN001
+    """The gate's synthetic sample for `teacher` (default vmaf_v0.6.1): its pretraining draw at an unused seed."""
+    from ..synth import sample_for
 
-    return sample_features(n, seed)
+    return sample_for(teacher, n, seed)
 
 
 def run_checks(inputs: GateInputs, th: Thresholds) -> tuple[list[Check], dict[str, list[dict]]]:
     """Every check of the gate, in report order, and each tier's engine table."""
     from ..golden import load_fixture
+    from ..teacher import load_teacher
 
-    record, record_err = read(inputs.golden_record, load_fixture)
-    run, run_err = read(inputs.golden_run, load_fixture)
+    teacher = inputs.teacher or load_teacher()
+    record, record_err = read(inputs.golden_record, lambda p: load_fixture(p, teacher.name))
+    run, run_err = read(inputs.golden_run, lambda p: load_fixture(p, teacher.name))
     frames, frames_err = read(inputs.frames, pl.read_parquet)
     teacher_doc, teacher_err = read_json(inputs.teacher_check)
     datasets: dict[str, np.ndarray] = {}
     if run is not None:
         datasets["golden fixture"] = np.asarray(run["frame_features"], dtype=np.float64)
     if frames is not None:
-        datasets["corpus frames"] = ex.corpus_frames(frames)
+        datasets["corpus frames"] = ex.corpus_frames(frames, teacher.features)
     data_err = "; ".join(e for e in (run_err, frames_err) if e) or None
-    engine_sets = {**datasets, "synthetic": synthetic_rows()} if not data_err else {}
+    engine_sets = {**datasets, "synthetic": synthetic_rows(teacher)} if not data_err else {}
     fixture = datasets.get("golden fixture")
 
     checks: list[Check] = []
@@ -77,7 +82,7 @@ def run_checks(inputs: GateInputs, th: Thresholds) -> tuple[list[Check], dict[st
         checks.append(check_golden_engines(tier, model, fixture, th, error=run_err))
         checks.append(check_batch_invariance(tier, model, datasets, th.ulp_max, error=data_err))
     checks.append(check_golden_libvmaf(run, record, run_err, record_err))
-    checks.append(check_golden_teacher(run, run_err))
+    checks.append(check_golden_teacher(run, run_err, teacher))
     checks.append(check_teacher(teacher_doc, th.teacher_tolerance, teacher_err))
     return checks, tables
 
