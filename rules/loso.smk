@@ -1,14 +1,16 @@
-# Leave-one-source-out: corpus-free pretraining per arch (shared by every fold), then a job per
-# fold x arch (both poolings), then the tables and plots.
+# Leave-one-source-out: corpus-free pretraining per arch (shared by every fold), then a job per fold
+# (every arch and pooling; or per fold x arch, config `loso_jobs`), then the tables and plots.
 
 
+# Corpus-free: its output depends only on the arch's hparams (and the code), so it is marked for
+# Snakemake's between-workflow output cache (`--cache` with SNAKEMAKE_OUTPUT_CACHE set): a second
+# workflow, corpus or workdir reuses it instead of pretraining again.
 rule pretrain:
     output:
         "results/pretrain/{arch}/seed{seed}.pt",
     log:
-        "logs/pretrain/{arch}/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/pretrain/{arch}_seed{seed}.tsv"
+        "logs/pretrain/{arch}/seed{seed}.log",  # its CPU seconds (a cached output can have no benchmark:)
+    cache: "omit-software"
     conda:
         "../envs/training.yaml"
     threads: 1
@@ -18,34 +20,74 @@ rule pretrain:
         "../scripts/pretrain.py"
 
 
-rule train_student:
-    input:
-        frames="results/features/frames.parquet",
-        clips="results/features/clips.parquet",
-        pretrained="results/pretrain/{arch}/seed{seed}.pt",
-    output:
-        models=expand(
-            "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/model.pt",
-            pooling=POOLINGS,
-        ),
-        predictions=expand(
-            "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/predictions.parquet",
-            pooling=POOLINGS,
-        ),
-    log:
-        "logs/loso/{arch}/{fold}/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/loso/{arch}_{fold}_seed{seed}.tsv"
-    conda:
-        "../envs/training.yaml"
-    threads: 1
-    params:
-        held_out=lambda w: FOLDS[w.fold],
-        hparams=lambda w: ARCH_HPARAMS[w.arch],
-        poolings=POOLINGS,
-        val_fraction=config["val_fraction"],
-    script:
-        "../scripts/train_student.py"
+def _fold_outputs(kind, archs):
+    return expand(
+        f"results/loso/{{arch}}/{{pooling}}/{{{{fold}}}}/seed{{{{seed}}}}/{kind}",
+        arch=archs,
+        pooling=POOLINGS,
+    )
+
+
+# config `loso_jobs`: `fold` (default) trains every arch of a fold in one job (one Python and torch
+# start-up per fold instead of per fold x arch); `fold_arch` keeps a job per fold x arch (more,
+# smaller jobs: for a cluster with many free cores).
+if config["loso_jobs"] == "fold":
+
+    rule train_fold:
+        input:
+            frames="results/features/frames.parquet",
+            clips="results/features/clips.parquet",
+            pretrained=expand("results/pretrain/{arch}/seed{{seed}}.pt", arch=ARCHS),
+        output:
+            models=_fold_outputs("model.pt", ARCHS),
+            predictions=_fold_outputs("predictions.parquet", ARCHS),
+        log:
+            "logs/loso/{fold}/seed{seed}.log",
+        benchmark:
+            "results/benchmarks/loso/{fold}_seed{seed}.tsv"
+        conda:
+            "../envs/training.yaml"
+        threads: 1
+        params:
+            archs=ARCHS,
+            held_out=lambda w: FOLDS[w.fold],
+            hparams=ARCH_HPARAMS,
+            poolings=POOLINGS,
+            val_fraction=config["val_fraction"],
+        script:
+            "../scripts/train_student.py"
+
+else:
+
+    rule train_student:
+        input:
+            frames="results/features/frames.parquet",
+            clips="results/features/clips.parquet",
+            pretrained="results/pretrain/{arch}/seed{seed}.pt",
+        output:
+            models=expand(
+                "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/model.pt",
+                pooling=POOLINGS,
+            ),
+            predictions=expand(
+                "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/predictions.parquet",
+                pooling=POOLINGS,
+            ),
+        log:
+            "logs/loso/{arch}/{fold}/seed{seed}.log",
+        benchmark:
+            "results/benchmarks/loso/{arch}_{fold}_seed{seed}.tsv"
+        conda:
+            "../envs/training.yaml"
+        threads: 1
+        params:
+            archs=lambda w: [w.arch],
+            held_out=lambda w: FOLDS[w.fold],
+            hparams=lambda w: {w.arch: ARCH_HPARAMS[w.arch]},
+            poolings=POOLINGS,
+            val_fraction=config["val_fraction"],
+        script:
+            "../scripts/train_student.py"
 
 
 rule loso_summary:

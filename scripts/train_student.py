@@ -1,5 +1,8 @@
-"""Entry point: one LOSO fold x arch. Fits each pooling's student on the training sources only
-(scaler, early stopping on the hash-split validation clips), then predicts the held-out source."""
+"""Entry point: one LOSO fold, for each of its archs (config `loso_jobs`: every arch, or one). Fits each
+pooling's student on the training sources only (scaler, early stopping on the hash-split validation
+clips), then predicts the held-out source; each predictions file carries its arch, pooling, seed, fold."""
+
+from pathlib import Path
 
 import polars as pl
 import torch
@@ -14,44 +17,50 @@ from vmafdistill.ui import JobLog
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
-arch, fold_name, seed = snakemake.wildcards.arch, snakemake.wildcards.fold, int(snakemake.wildcards.seed)
+fold_name, seed = snakemake.wildcards.fold, int(snakemake.wildcards.seed)
 held_out = snakemake.params.held_out
-hparams = dict(snakemake.params.hparams)
-features = hp_teacher(hparams).features
 clips = pl.read_parquet(snakemake.input.clips)
 frames = pl.read_parquet(snakemake.input.frames)
 fold = make_fold(clips, held_out, float(snakemake.params.val_fraction))  # asserts membership
-init_state = torch.load(snakemake.input.pretrained, map_location="cpu", weights_only=False)
 features_sha = table_sha256(snakemake.input.frames)
 test = clips.filter(pl.col("clip_id").is_in(list(fold.test_clips))).sort("clip_id")
+paths = snakemake.input.pretrained
+pretrained = {Path(p).parent.name: p for p in ([paths] if isinstance(paths, str) else paths)}  # pretrain/{arch}/
+outputs = {(Path(m).parts[-5], Path(m).parts[-4]): (m, p)  # results/loso/{arch}/{pooling}/{fold}/seed{seed}/...
+           for m, p in zip(snakemake.output.models, snakemake.output.predictions)}  # fmt: skip
 
-for pooling, model_out, pred_out in zip(snakemake.params.poolings, snakemake.output.models, snakemake.output.predictions):
-    x_tr, y_tr = pooled_samples(pooling, fold.train_clips, clips, frames, features)
-    x_va, y_va = pooled_samples(pooling, fold.val_clips, clips, frames, features) if fold.val_clips else (None, None)
-    with log.progress(f"{arch}/{pooling} fold {fold_name}", total=None) as bar:
-        model, history = train_fold(
-            arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
-            progress=lambda s, loss, val: bar.advance(f"step {s} loss {loss:.4g} val {val:.4g}", steps=0),
-        )  # fmt: skip
-    student = clip_predictions(lambda x: predict(model, x), pooling, fold.test_clips, clips, frames, features)
-    out = test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
-        pl.lit(arch).alias("arch"),
-        pl.lit(pooling).alias("pooling"),
-        pl.lit(seed).alias("seed"),
-        pl.lit(fold_name).alias("fold"),
-        pl.Series("teacher", test["vmaf"].to_numpy()),
-        pl.Series("student", student),
-    )
-    write_parquet(pred_out, out)
-    meta = {
-        "fold": fold_name, "held_out": held_out, "pooling": pooling, "seed": seed,
-        "train_clips": list(fold.train_clips), "val_clips": list(fold.val_clips),
-        "features_sha256": features_sha, "history": {k: v for k, v in history.items() if not isinstance(v, list)},
-    }  # fmt: skip
-    save_student(model_out, model, arch, hparams, meta)
-    rmse = float(((out["student"] - out["teacher"]) ** 2).mean() ** 0.5)
-    log.info(
-        f"{arch}/{pooling} held-out {held_out}: {len(x_tr)} training rows, {len(fold.val_clips)} validation clips, "
-        f"best step {history.get('best_step')}, held-out clip RMSE {rmse:.4f}, {history.get('cpu_s', 0):.1f} CPU s"
-    )
+for arch in snakemake.params.archs:
+    hparams = dict(snakemake.params.hparams[arch])
+    features = hp_teacher(hparams).features
+    init_state = torch.load(pretrained[arch], map_location="cpu", weights_only=False)
+    for pooling in snakemake.params.poolings:
+        model_out, pred_out = outputs[(arch, pooling)]
+        x_tr, y_tr = pooled_samples(pooling, fold.train_clips, clips, frames, features)
+        x_va, y_va = pooled_samples(pooling, fold.val_clips, clips, frames, features) if fold.val_clips else (None, None)
+        with log.progress(f"{arch}/{pooling} fold {fold_name}", total=None) as bar:
+            model, history = train_fold(
+                arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
+                progress=lambda s, loss, val: bar.advance(f"step {s} loss {loss:.4g} val {val:.4g}", steps=0),
+            )  # fmt: skip
+        student = clip_predictions(lambda x: predict(model, x), pooling, fold.test_clips, clips, frames, features)
+        out = test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
+            pl.lit(arch).alias("arch"),
+            pl.lit(pooling).alias("pooling"),
+            pl.lit(seed).alias("seed"),
+            pl.lit(fold_name).alias("fold"),
+            pl.Series("teacher", test["vmaf"].to_numpy()),
+            pl.Series("student", student),
+        )
+        write_parquet(pred_out, out)
+        meta = {
+            "fold": fold_name, "held_out": held_out, "pooling": pooling, "seed": seed,
+            "train_clips": list(fold.train_clips), "val_clips": list(fold.val_clips),
+            "features_sha256": features_sha, "history": {k: v for k, v in history.items() if not isinstance(v, list)},
+        }  # fmt: skip
+        save_student(model_out, model, arch, hparams, meta)
+        rmse = float(((out["student"] - out["teacher"]) ** 2).mean() ** 0.5)
+        log.info(
+            f"{arch}/{pooling} held-out {held_out}: {len(x_tr)} training rows, {len(fold.val_clips)} validation clips, "
+            f"best step {history.get('best_step')}, held-out clip RMSE {rmse:.4f}, {history.get('cpu_s', 0):.1f} CPU s"
+        )
 log.close()

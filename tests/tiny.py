@@ -24,8 +24,11 @@ ENCODES = (("libx264", 26, W, H), ("libx264", 38, W, H), ("libx264", 40, W // 2,
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build_tiny_corpus(root: Path) -> Path:
-    """Write the tiny corpus under `root` and return root. Deterministic bytes."""
+def build_tiny_corpus(root: Path, width: int = W, height: int = H) -> Path:
+    """Write the tiny corpus under `root` and return root. Deterministic bytes. The default 160x96 suits
+    the vmaf_v0.6.1 family; VMAF v1.0.16's 3d0h needs one side >= 216 and both >= 160 (e.g. 256x160)."""
+    W, H = width, height  # noqa: N806
+    encodes = [(codec, crf, w * W // 160, h * H // 96) for codec, crf, w, h in ENCODES]
     exe, _ = resolve_ffmpeg()
     (root / "ref").mkdir(parents=True, exist_ok=True)
     (root / "dis").mkdir(exist_ok=True)
@@ -38,7 +41,7 @@ def build_tiny_corpus(root: Path) -> Path:
                         "-frames:v", str(FRAMES), "-f", "rawvideo", str(ref)], check=True)  # fmt: skip
         refs.append(f" {{'content_id': {cid}, 'content_name': '{name}', 'path': ref_dir + '/{ref.name}'}},")
         dis.append(f" {{'asset_id': {len(dis)}, 'content_id': {cid}, 'dmos': 100.0, 'path': ref_dir + '/{ref.name}'}},")
-        for codec, crf, w, h in ENCODES:
+        for codec, crf, w, h in encodes:
             out = root / "dis" / f"{name}_{codec}_crf{crf}_{w}x{h}.mp4"
             subprocess.run([exe, *base, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", str(FPS),
                             "-i", str(ref), "-vf", f"scale={w}:{h}:flags=bicubic", "-c:v", codec, "-crf", str(crf),

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from . import FEATURES, fold_id  # noqa: F401 - fold_id re-exported
 
@@ -92,6 +91,8 @@ def clip_predictions(
 
 def metrics(teacher: np.ndarray, student: np.ndarray) -> dict[str, float]:
     """PLCC, SROCC, KROCC (tau-b: ties handled), RMSE and max |error| of student vs teacher."""
+    from scipy import stats  # 2 s to import: only the jobs that compute correlations pay it
+
     teacher = np.asarray(teacher, dtype=np.float64)
     student = np.asarray(student, dtype=np.float64)
     err = student - teacher
@@ -120,6 +121,8 @@ def _num(value) -> float:  # noqa: ANN001 - a polars scalar (None when nothing w
 
 
 def _dmos_corr(part: pl.DataFrame, column: str) -> tuple[float, float]:
+    from scipy import stats
+
     sub = part.filter(pl.col("dmos").is_not_null())
     if sub.height < 3:
         return float("nan"), float("nan")
