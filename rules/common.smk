@@ -174,6 +174,9 @@ from vmafdistill import fold_id as _fold_id
 FOLDS = {_fold_id(s): s for s in SOURCES}
 ARCHS = list(config["archs"])
 ARCH_HPARAMS = {a: {**(config["archs"][a] or {}), **TEACHER_HPARAMS} for a in ARCHS}
+#: archs with a pretraining job (corpus-free, cached); `linear` is fitted in closed form and
+#: `reweight_svm` starts as the exact teacher, both inside their fold jobs
+PRETRAINED_ARCHS = [a for a in ARCHS if students_lib.needs_pretraining(a, ARCH_HPARAMS[a])]
 POOLINGS = list(config["pooling"])
 SEEDS = [int(s) for s in config["seeds"]]
 if len(FOLDS) < 2:

@@ -1,5 +1,6 @@
-# Final students per tier (config `tiers`): fine-tuned on every source from the arch's pretrained
-# state, exported to one self-contained .onnx file each, with a model card.
+# The shipped students per tier (config `tiers`): each tier's LOSO as shipped (fold models exported at
+# the tier's precision), and its final student (fine-tuned on every source from the arch's pretrained
+# state) exported to one self-contained .onnx file with a model card.
 
 
 TIERS = dict(config["tiers"])
@@ -37,59 +38,48 @@ wildcard_constraints:
     tier="|".join(TIER_NAMES),
 
 
-rule train_final:
+TIER_ARCHS = sorted({spec["arch"] for spec in TIERS.values()})
+
+
+# One job for every tier (one start-up): each tier's final student, its .onnx and its card.
+rule final_tiers:
     input:
         frames="results/features/frames.parquet",
         clips="results/features/clips.parquet",
-        pretrained=lambda w: f"results/pretrain/{TIERS[w.tier]['arch']}/seed{FINAL_SEED}.pt",
-    output:
-        "results/export/{tier}.pt",
-    log:
-        "logs/export/train_{tier}.log",
-    benchmark:
-        "results/benchmarks/export/train_{tier}.tsv"
-    conda:
-        "../envs/export.yaml"
-    threads: 1
-    params:
-        tier=lambda w: TIERS[w.tier],
-        hparams=lambda w: ARCH_HPARAMS[TIERS[w.tier]["arch"]],
-        seed=FINAL_SEED,
-        val_fraction=config["val_fraction"],
-    script:
-        "../scripts/train_final.py"
-
-
-rule export_tier:
-    input:
-        model="results/export/{tier}.pt",
-        frames="results/features/frames.parquet",
-        clips="results/features/clips.parquet",
+        pretrained=[
+            f"results/pretrain/{a}/seed{FINAL_SEED}.pt"
+            for a in TIER_ARCHS
+            if a in PRETRAINED_ARCHS
+        ],
         summary="results/loso/summary.parquet",
         folds="results/loso/folds.csv",
         golden="results/features/golden.json",
     output:
-        onnx="results/export/{tier}.onnx",
-        card=report(
-            "results/export/{tier}.json",
+        weights=expand("results/export/{tier}.pt", tier=TIER_NAMES),
+        onnx=expand("results/export/{tier}.onnx", tier=TIER_NAMES),
+        cards=report(
+            expand("results/export/{tier}.json", tier=TIER_NAMES),
             caption="../report/card.rst",
             category="Export",
-            labels={"tier": "{tier}"},
         ),
     log:
-        "logs/export/export_{tier}.log",
+        "logs/export/final_tiers.log",
     benchmark:
-        "results/benchmarks/export/export_{tier}.tsv"
+        "results/benchmarks/export/final_tiers.tsv"
     conda:
         "../envs/export.yaml"
     threads: 1
     params:
-        tier=lambda w: TIERS[w.tier],
+        tiers=TIERS,
+        pretrained_archs=[a for a in TIER_ARCHS if a in PRETRAINED_ARCHS],
+        hparams=ARCH_HPARAMS,
+        seed=FINAL_SEED,
+        val_fraction=config["val_fraction"],
         opset=config["opset"],
-        model_config=lambda w: TIER_MODEL_CONFIG[w.tier],
+        model_config=TIER_MODEL_CONFIG,
         engines_required=config["engines_required"],
     script:
-        "../scripts/export_tier.py"
+        "../scripts/final_tiers.py"
 
 
 rule loso_tier:
@@ -107,6 +97,8 @@ rule loso_tier:
         "results/loso/tiers/{tier}.parquet",
     log:
         "logs/loso/tier_{tier}.log",
+    benchmark:
+        "results/benchmarks/loso/tier_{tier}.tsv"
     conda:
         "../envs/export.yaml"
     params:

@@ -50,6 +50,8 @@ rule golden_fixture:
         "results/features/golden.json",
     log:
         "logs/features/golden.log",
+    benchmark:
+        "results/benchmarks/features/golden_fixture.tsv"
     conda:
         "../envs/features.yaml"
     params:

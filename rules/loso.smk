@@ -37,7 +37,7 @@ if config["loso_jobs"] == "fold":
         input:
             frames="results/features/frames.parquet",
             clips="results/features/clips.parquet",
-            pretrained=expand("results/pretrain/{arch}/seed{{seed}}.pt", arch=ARCHS),
+            pretrained=expand("results/pretrain/{arch}/seed{{seed}}.pt", arch=PRETRAINED_ARCHS),
         output:
             models=_fold_outputs("model.pt", ARCHS),
             predictions=_fold_outputs("predictions.parquet", ARCHS),
@@ -63,7 +63,11 @@ else:
         input:
             frames="results/features/frames.parquet",
             clips="results/features/clips.parquet",
-            pretrained="results/pretrain/{arch}/seed{seed}.pt",
+            pretrained=lambda w: (
+                [f"results/pretrain/{w.arch}/seed{w.seed}.pt"]
+                if w.arch in PRETRAINED_ARCHS
+                else []
+            ),
         output:
             models=expand(
                 "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/model.pt",
@@ -125,6 +129,8 @@ rule loso_summary:
         ),
     log:
         "logs/loso/summary.log",
+    benchmark:
+        "results/benchmarks/loso/summary.tsv"
     conda:
         "../envs/report.yaml"
     params:

@@ -9,7 +9,7 @@ import torch
 
 from vmafdistill.atomic import write_bytes
 from vmafdistill.train import pretrain
-from vmafdistill.ui import JobLog
+from vmafdistill.ui import JobLog, job_cpu_line
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
@@ -22,4 +22,5 @@ torch.save(state, buf)
 write_bytes(snakemake.output[0], buf.getvalue())
 h = state.get("history", {})
 log.info(f"pretrain {arch} seed {seed}: best synthetic val {h.get('best_val', float('nan')):.4g}, {h.get('cpu_s', 0):.1f} CPU s")
+log.info(job_cpu_line(float(h.get("cpu_s", 0.0))))
 log.close()

@@ -13,7 +13,7 @@ from vmafdistill.loso import clip_predictions, make_fold, pooled_samples
 from vmafdistill.modelio import save_student
 from vmafdistill.students import hp_teacher
 from vmafdistill.train import predict, train_fold
-from vmafdistill.ui import JobLog
+from vmafdistill.ui import JobLog, job_cpu_line
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
@@ -26,13 +26,14 @@ features_sha = table_sha256(snakemake.input.frames)
 test = clips.filter(pl.col("clip_id").is_in(list(fold.test_clips))).sort("clip_id")
 paths = snakemake.input.pretrained
 pretrained = {Path(p).parent.name: p for p in ([paths] if isinstance(paths, str) else paths)}  # pretrain/{arch}/
+train_cpu = 0.0
 outputs = {(Path(m).parts[-5], Path(m).parts[-4]): (m, p)  # results/loso/{arch}/{pooling}/{fold}/seed{seed}/...
            for m, p in zip(snakemake.output.models, snakemake.output.predictions)}  # fmt: skip
 
 for arch in snakemake.params.archs:
     hparams = dict(snakemake.params.hparams[arch])
     features = hp_teacher(hparams).features
-    init_state = torch.load(pretrained[arch], map_location="cpu", weights_only=False)
+    init_state = torch.load(pretrained[arch], map_location="cpu", weights_only=False) if arch in pretrained else None
     for pooling in snakemake.params.poolings:
         model_out, pred_out = outputs[(arch, pooling)]
         x_tr, y_tr = pooled_samples(pooling, fold.train_clips, clips, frames, features)
@@ -58,9 +59,11 @@ for arch in snakemake.params.archs:
             "features_sha256": features_sha, "history": {k: v for k, v in history.items() if not isinstance(v, list)},
         }  # fmt: skip
         save_student(model_out, model, arch, hparams, meta)
+        train_cpu += float(history.get("cpu_s", 0.0))
         rmse = float(((out["student"] - out["teacher"]) ** 2).mean() ** 0.5)
         log.info(
             f"{arch}/{pooling} held-out {held_out}: {len(x_tr)} training rows, {len(fold.val_clips)} validation clips, "
             f"best step {history.get('best_step')}, held-out clip RMSE {rmse:.4f}, {history.get('cpu_s', 0):.1f} CPU s"
         )
+log.info(job_cpu_line(train_cpu))
 log.close()

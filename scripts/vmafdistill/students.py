@@ -242,6 +242,13 @@ def resolve_hparams(arch: str, hparams: dict | None = None) -> dict:
     return hp
 
 
+def needs_pretraining(arch: str, hparams: dict | None = None) -> bool:
+    """Whether ``arch`` has a corpus-free pretraining job: not ``linear`` (fitted in closed form in its
+    fold job) and not an arch with no pretraining steps (``reweight_svm`` starts as the exact teacher)."""
+    hp = resolve_hparams(arch, hparams)
+    return hp["kind"] != "linear" and int(hp.get("pre_steps", 0)) > 0
+
+
 def build_student(arch: str, hparams: dict | None = None) -> Student:
     """A fresh student (float32, eval mode) of ``arch`` with ``hparams`` over the defaults (the
     teacher's ``teacher_hparams`` among them; none: vmaf_v0.6.1)."""
@@ -266,4 +273,5 @@ def n_params(model: nn.Module) -> int:
 
 
 __all__ = ["ARCHS", "Student", "Linear", "MLP", "ReweightSVM", "build_student", "hp_teacher", "n_params",
+           "needs_pretraining",
            "resolve_hparams", "teacher_hparams"]

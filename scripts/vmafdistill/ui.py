@@ -69,6 +69,17 @@ class ProgressHandle:
             self.log.plain(status)
 
 
+def job_cpu_line(work_cpu_s: float, what: str = "training") -> str:
+    """The line a training job ends its log with: the process's CPU time, the CPU of its `what`, and
+    the rest (interpreter and import start-up, reading tables, writing outputs) with its share.
+    benchmarks/whole_run.py reads it."""
+    import time
+
+    total = time.process_time()
+    share = 1.0 - work_cpu_s / total if total > 0 else 0.0
+    return f"job CPU {total:.2f} s, {what} {work_cpu_s:.2f} s, start-up and I/O {total - work_cpu_s:.2f} s ({share:.0%})"
+
+
 def fail(log: JobLog, message: str, code: int = 1) -> None:
     """Report a clear error naming the input, then exit non-zero."""
     log.error(message)

@@ -1,0 +1,103 @@
+"""The shipped students: each tier's final student (trained on every source) and its export.
+
+``train_final`` fine-tunes the tier's arch from its pretrained state (or its closed-form start) on
+every source, early-stopping on the hash-split validation clips of the whole corpus; the honest
+accuracy estimate is the tier's LOSO result as shipped. ``export_tier`` builds the tier's .onnx
+(twice: the bytes must be identical), checks its budget and, for fp32, that ORT equals the torch
+model at 4 places on every corpus row, runs the exact bytes on every engine, and writes the card.
+One job does every tier (one interpreter and torch start-up for all of them).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import export as ex
+from .loso import clip_predictions, metrics, pooled_samples
+from .students import hp_teacher, n_params
+from .train import predict, train_fold
+
+
+def train_final(tier: ex.TierSpec, hparams: dict, clips: pl.DataFrame, frames: pl.DataFrame, seed: int,
+                val_fraction: float, init_state: dict | None, progress=None):  # noqa: ANN001, ANN201  # fmt: skip
+    """(model, meta, history) of the tier's final student."""
+    split = ex.final_split(clips, val_fraction)
+    features = hp_teacher(hparams).features
+    x_tr, y_tr = pooled_samples(tier.pooling, split.train_clips, clips, frames, features)
+    x_va, y_va = pooled_samples(tier.pooling, split.val_clips, clips, frames, features) if split.val_clips else (None, None)
+    model, history = train_fold(tier.arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
+                                progress=progress)  # fmt: skip
+    validation = None
+    if split.val_clips:
+        teacher = clips.filter(pl.col("clip_id").is_in(list(split.val_clips))).sort("clip_id")["vmaf"].to_numpy()
+        student = clip_predictions(lambda x: predict(model, x), tier.pooling, split.val_clips, clips, frames, features)
+        validation = {"n_clips": len(split.val_clips), **metrics(teacher, student)}
+    meta = {
+        "tier": tier.name, "pooling": tier.pooling, "seed": seed, "sources": sorted(clips["source"].unique()),
+        "train_clips": list(split.train_clips), "val_clips": list(split.val_clips), "n_train_rows": len(x_tr),
+        "validation": validation, "history": {k: v for k, v in history.items() if not isinstance(v, list)},
+    }  # fmt: skip
+    return model, meta, history
+
+
+def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict, frames: pl.DataFrame, clips: pl.DataFrame,  # noqa: ANN001
+                features_sha: str, summary: pl.DataFrame, folds: pl.DataFrame, fixture: dict, opset: int,
+                model_config: dict, engines_required: tuple[str, ...], pt_path: Path) -> tuple[bytes, dict[str, Any]]:  # fmt: skip
+    """(the .onnx bytes, the model card) of a tier; ExportError when the export breaks its contract."""
+    from .gate import synthetic_rows
+    from .gate.engine_checks import engine_rows, summarise
+
+    teacher = hp_teacher(hparams)
+    features = teacher.features
+    versions = clips["libvmaf_version"].unique().to_list()
+    if len(versions) != 1:
+        raise ex.ExportError(f"clips.parquet: expected one libvmaf_version, found {versions}")
+    meta = ex.metadata(tier, features_sha, versions[0], teacher)
+    data = ex.build_onnx(model, tier.precision, meta, opset)
+    if ex.build_onnx(model, tier.precision, meta, opset) != data:
+        raise ex.ExportError(f"tier {tier.name}: two exports of the same model gave different bytes")
+    ex.check_budget(tier, len(data))
+    summary_row = ex.loso_row(summary, tier.arch, tier.pooling)
+    # ORT vs the torch model on the real corpus: per-frame rows (and clip means, which clip pooling uses)
+    x_frames = ex.corpus_frames(frames, features)
+    x_all = np.concatenate([x_frames, clips.sort("clip_id").select(list(features)).to_numpy().astype(np.float64)])
+    torch_all, onnx_all = predict(model, x_all), ex.ort_predict(data, x_all)
+    cost = ex.precision_cost(torch_all[: len(x_frames)], onnx_all[: len(x_frames)])
+    mismatches = ex.places_mismatches(torch_all, onnx_all)
+    cost.update(reference="the torch model", rows="every frame of the corpus (results/features/frames.parquet)",
+                places4_mismatches_frames_and_clip_means=mismatches, note=ex.PRECISION_NOTES[tier.precision])  # fmt: skip
+    if tier.precision in ("fp32", "exact") and mismatches:
+        i = int(np.argmax(np.abs(torch_all - onnx_all)))
+        raise ex.ExportError(f"tier {tier.name}: ORT differs from torch at 4 places on {mismatches} of {len(x_all)} "
+                             f"corpus rows (worst row {i}, max |diff| {cost['max_abs_diff']:.3g})")  # fmt: skip
+    golden = {
+        "fixture": f"tests/fixtures/golden/ ({fixture['ref']}, {fixture['dis']}), measured in this run",
+        "n_frames": int(len(fixture["frame_features"])),
+        "score": ex.golden_score(data, fixture["frame_features"], tier.pooling),
+        "rule": ("mean of the per-frame" if tier.pooling == "frame" else "the mean features'")
+        + " ORT CPU predictions (all graph optimisations, 1 thread)",
+        "teacher_vmaf": float(fixture["vmaf"]),
+        "libvmaf_version": fixture.get("libvmaf_version"),
+    }
+    with tempfile.TemporaryDirectory() as tmp:  # the exact bytes about to be shipped, on every engine
+        onnx_path = Path(tmp) / f"{tier.name}.onnx"
+        onnx_path.write_bytes(data)
+        datasets = {"golden fixture": fixture["frame_features"], "corpus frames": x_frames,
+                    "synthetic": synthetic_rows(teacher)}  # fmt: skip
+        table = summarise(engine_rows(onnx_path, datasets, pt_path), engines_required)
+    training = {k: train_meta.get(k) for k in ("seed", "sources", "n_train_rows", "validation", "history")}
+    training["n_train_clips"] = len(train_meta.get("train_clips", []))
+    training["n_val_clips"] = len(train_meta.get("val_clips", []))
+    training["validation_note"] = "the early-stopping clips (not independent); see loso / heldout_error for held-out accuracy"
+    card = ex.model_card(
+        tier=tier, data=data, opset=opset, n_params=n_params(model), features_sha256=features_sha,
+        libvmaf_version=versions[0], loso=ex.loso_metrics(summary_row),
+        heldout=ex.heldout_errors(folds, summary_row, tier.arch, tier.pooling), cost=cost, golden=golden,
+        model_config=model_config, training=training, engines=table, teacher=teacher,
+    )  # fmt: skip
+    return data, card
