@@ -55,10 +55,3 @@ onstart:
     gc.freeze()
     gc.enable()
 
-
-onsuccess:
-    cancel_idle_timers()
-
-
-onerror:
-    cancel_idle_timers()

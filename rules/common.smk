@@ -4,7 +4,6 @@
 import os
 import shlex
 import sys
-import threading
 
 sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
 
@@ -16,7 +15,7 @@ from vmafdistill import demo as demo_lib
 from vmafdistill import ffmpeg as ffmpeg_lib
 from vmafdistill import golden as golden_lib
 from vmafdistill import streams as streams_lib
-from vmafdistill import students as students_lib
+from vmafdistill import archs as archs_lib
 from vmafdistill import teacher as teacher_lib
 from vmafdistill.streams import STREAM_LINES
 
@@ -87,7 +86,7 @@ except teacher_lib.ModelError as exc:
     raise WorkflowError(f"config teacher: {exc}") from None
 FEATURE_NAMES = list(TEACHER.features)
 #: what every student needs of the teacher, merged into each arch's hparams
-TEACHER_HPARAMS = students_lib.teacher_hparams(TEACHER)
+TEACHER_HPARAMS = teacher_lib.teacher_hparams(TEACHER)
 
 
 IS_DEMO, DATA_ROOT, _CLIP_LIST = _ingest()
@@ -176,7 +175,7 @@ ARCHS = list(config["archs"])
 ARCH_HPARAMS = {a: {**(config["archs"][a] or {}), **TEACHER_HPARAMS} for a in ARCHS}
 #: archs with a pretraining job (corpus-free, cached); `linear` is fitted in closed form and
 #: `reweight_svm` starts as the exact teacher, both inside their fold jobs
-PRETRAINED_ARCHS = [a for a in ARCHS if students_lib.needs_pretraining(a, ARCH_HPARAMS[a])]
+PRETRAINED_ARCHS = [a for a in ARCHS if archs_lib.needs_pretraining(a, ARCH_HPARAMS[a])]
 POOLINGS = list(config["pooling"])
 SEEDS = [int(s) for s in config["seeds"]]
 if len(FOLDS) < 2:
@@ -207,12 +206,3 @@ import inspect as _inspect
 
 for _func in (clip_inputs, libvmaf_cmd, demo_dataset_input):
     setattr(_func, "_overwrite_params", _inspect.signature(_func).parameters)
-
-
-def cancel_idle_timers():
-    """When the run is over, cancel the scheduler's pending re-check timers (one `threading.Timer`
-    of `--max-jobs-per-timespan`'s 1 s per scheduling step): nothing waits on them any more, but the
-    interpreter would wait for the last one to fire, up to a second, before it exits."""
-    for thread in threading.enumerate():
-        if isinstance(thread, threading.Timer):
-            thread.cancel()

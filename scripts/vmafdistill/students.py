@@ -17,38 +17,18 @@ export with ``torch.onnx.export`` (config ``opset``, dynamic batch).
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import torch
 from torch import nn
+
+from .archs import ARCHS, needs_pretraining, resolve_hparams
+from .teacher import hp_teacher, teacher_hparams
 
 #: Fixed output affine of the MLP heads: the last layer predicts (score - 50) / 30.
 OUT_BIAS = 50.0
 OUT_SCALE = 30.0
 
 _ACTS = {"gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh, "relu": nn.ReLU}
-
-
-def teacher_hparams(teacher) -> dict:  # noqa: ANN001 - a teacher.Teacher
-    """What a student needs of its teacher, as hparams (saved with the model)."""
-    m = teacher.model
-    fix = None
-    if m.chroma_correction is not None:
-        names = list(teacher.features)
-        g = next(i for i, f in enumerate(names) if f.startswith("speed_chroma"))
-        a = next(i for i, f in enumerate(names) if f.startswith("adm3"))
-        fix = [g, a, float(m.chroma_correction)]
-    return {"teacher": [m.version or str(m.path), "phone" if m.phone else None], "n_features": len(teacher.features),
-            "score_range": [float(v) for v in teacher.score_range], "chroma_fix": fix}  # fmt: skip
-
-
-def hp_teacher(hp: dict | None):  # noqa: ANN201 - a teacher.Teacher
-    """The teacher named by hparams (vmaf_v0.6.1 when they name none)."""
-    from .teacher import load_teacher
-
-    spec = (hp or {}).get("teacher") or ["vmaf_v0.6.1", None]
-    return load_teacher(str(spec[0]), spec[1])
 
 
 class Student(nn.Module):
@@ -217,38 +197,6 @@ class ReweightSVM(Student):
 # ------------------------------------------------------------------------------------------------
 # registry
 
-#: arch -> default hparams. ``kind``/``hidden``/``act`` build the module; the ``pre_*``/``ft_*`` keys
-#: are training knobs read by ``train.py`` (its ``TRAIN_DEFAULTS`` fill the rest). Budgets were set
-#: by measurement on 1 CPU thread: pretraining (once per arch, corpus-free) ~3 / 20 / 18 / 48 / 0 s,
-#: fine-tuning per fold ~0.5 / 1.2 / 1.4 / 2.9 / 1.5 s (in the ARCHS order).
-ARCHS: dict[str, dict] = {
-    "linear": {"kind": "linear", "pre_steps": 3000, "pre_lr": 1e-2, "ft_steps": 300, "ft_lr": 1e-3},
-    # nano: 1,313 parameters, fp32 ONNX 7,460 bytes (< 10 KB); 6-16-16-1 and 6-24-24-1 were ~1.5-2x worse
-    "nano": {"kind": "mlp", "hidden": (32, 32), "act": "gelu", "pre_steps": 20000, "pre_lr": 2e-2},
-    "mlp_64x2": {"kind": "mlp", "hidden": (64, 64), "act": "gelu", "pre_steps": 16000, "pre_lr": 2e-2},
-    "mlp_128x3": {"kind": "mlp", "hidden": (128, 128, 128), "act": "gelu", "pre_steps": 12000, "pre_lr": 1e-2},
-    # starts as the exact teacher: no pretraining, a short fine-tune (early stopping keeps it if no gain)
-    "reweight_svm": {"kind": "reweight_svm", "pre_steps": 0, "ft_steps": 150, "ft_batch": 256,
-                     "ft_replay_batch": 256, "ft_lr": 1e-3, "ft_val_every": 25},
-}
-
-
-def resolve_hparams(arch: str, hparams: dict | None = None) -> dict:
-    """Default hparams of ``arch`` updated with ``hparams``."""
-    if arch not in ARCHS:
-        raise KeyError(f"unknown arch {arch!r}; known: {sorted(ARCHS)}")
-    hp = copy.deepcopy(ARCHS[arch])
-    hp.update(hparams or {})
-    return hp
-
-
-def needs_pretraining(arch: str, hparams: dict | None = None) -> bool:
-    """Whether ``arch`` has a corpus-free pretraining job: not ``linear`` (fitted in closed form in its
-    fold job) and not an arch with no pretraining steps (``reweight_svm`` starts as the exact teacher)."""
-    hp = resolve_hparams(arch, hparams)
-    return hp["kind"] != "linear" and int(hp.get("pre_steps", 0)) > 0
-
-
 def build_student(arch: str, hparams: dict | None = None) -> Student:
     """A fresh student (float32, eval mode) of ``arch`` with ``hparams`` over the defaults (the
     teacher's ``teacher_hparams`` among them; none: vmaf_v0.6.1)."""
@@ -273,5 +221,4 @@ def n_params(model: nn.Module) -> int:
 
 
 __all__ = ["ARCHS", "Student", "Linear", "MLP", "ReweightSVM", "build_student", "hp_teacher", "n_params",
-           "needs_pretraining",
-           "resolve_hparams", "teacher_hparams"]
+           "needs_pretraining", "resolve_hparams", "teacher_hparams"]

@@ -22,7 +22,8 @@ from .libvmaf_model import LibvmafModel, ModelError, builtin_names, load_model
 
 DEFAULT = "vmaf_v0.6.1"
 
-__all__ = ["DEFAULT", "ModelError", "Teacher", "builtin_names", "load_teacher", "teacher_from_config"]
+__all__ = ["DEFAULT", "ModelError", "Teacher", "builtin_names", "hp_teacher", "load_teacher", "teacher_from_config",
+           "teacher_hparams"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +99,25 @@ def teacher_from_config(config: dict) -> Teacher:
     spec = config.get("teacher_model") or config.get("teacher") or DEFAULT
     transform = config.get("teacher_transform") or None
     return load_teacher(str(spec), None if transform in (None, "none") else str(transform))
+
+
+def teacher_hparams(teacher) -> dict:  # noqa: ANN001 - a teacher.Teacher
+    """What a student needs of its teacher, as hparams (saved with the model)."""
+    m = teacher.model
+    fix = None
+    if m.chroma_correction is not None:
+        names = list(teacher.features)
+        g = next(i for i, f in enumerate(names) if f.startswith("speed_chroma"))
+        a = next(i for i, f in enumerate(names) if f.startswith("adm3"))
+        fix = [g, a, float(m.chroma_correction)]
+    return {"teacher": [m.version or str(m.path), "phone" if m.phone else None], "n_features": len(teacher.features),
+            "score_range": [float(v) for v in teacher.score_range], "chroma_fix": fix}  # fmt: skip
+
+
+def hp_teacher(hp: dict | None):  # noqa: ANN201 - a teacher.Teacher
+    """The teacher named by hparams (vmaf_v0.6.1 when they name none)."""
+    spec = (hp or {}).get("teacher") or ["vmaf_v0.6.1", None]
+    return load_teacher(str(spec[0]), spec[1])
 
 
 def svm_from_vmaf_torch() -> dict[str, np.ndarray | float]:

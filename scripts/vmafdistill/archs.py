@@ -1,0 +1,41 @@
+"""The student archs: each arch's default hparams (``ARCHS``), as plain data (no torch: the
+workflow reads it at DAG time). ``students.build_student`` builds the modules."""
+
+from __future__ import annotations
+
+import copy
+
+#: arch -> default hparams. ``kind``/``hidden``/``act`` build the module; the ``pre_*``/``ft_*`` keys
+#: are training knobs read by ``train.py`` (its ``TRAIN_DEFAULTS`` fill the rest). Budgets were set
+#: by measurement on 1 CPU thread: pretraining (once per arch, corpus-free) ~3 / 20 / 18 / 48 / 0 s,
+#: fine-tuning per fold ~0.5 / 1.2 / 1.4 / 2.9 / 1.5 s (in the ARCHS order).
+ARCHS: dict[str, dict] = {
+    "linear": {"kind": "linear", "pre_steps": 3000, "pre_lr": 1e-2, "ft_steps": 300, "ft_lr": 1e-3},
+    # nano: 1,313 parameters, fp32 ONNX 7,460 bytes (< 10 KB); 6-16-16-1 and 6-24-24-1 were ~1.5-2x worse
+    "nano": {"kind": "mlp", "hidden": (32, 32), "act": "gelu", "pre_steps": 20000, "pre_lr": 2e-2},
+    "mlp_64x2": {"kind": "mlp", "hidden": (64, 64), "act": "gelu", "pre_steps": 16000, "pre_lr": 2e-2},
+    "mlp_128x3": {"kind": "mlp", "hidden": (128, 128, 128), "act": "gelu", "pre_steps": 12000, "pre_lr": 1e-2},
+    # starts as the exact teacher: no pretraining, a short fine-tune (early stopping keeps it if no gain)
+    "reweight_svm": {"kind": "reweight_svm", "pre_steps": 0, "ft_steps": 150, "ft_batch": 256,
+                     "ft_replay_batch": 256, "ft_lr": 1e-3, "ft_val_every": 25},
+}
+
+
+def resolve_hparams(arch: str, hparams: dict | None = None) -> dict:
+    """Default hparams of ``arch`` updated with ``hparams``."""
+    if arch not in ARCHS:
+        raise KeyError(f"unknown arch {arch!r}; known: {sorted(ARCHS)}")
+    hp = copy.deepcopy(ARCHS[arch])
+    hp.update(hparams or {})
+    return hp
+
+
+def needs_pretraining(arch: str, hparams: dict | None = None) -> bool:
+    """Whether ``arch`` has a corpus-free pretraining job: not ``linear`` (fitted in closed form in its
+    fold job) and not an arch with no pretraining steps (``reweight_svm`` starts as the exact teacher)."""
+    hp = resolve_hparams(arch, hparams)
+    return hp["kind"] != "linear" and int(hp.get("pre_steps", 0)) > 0
+
+
+
+__all__ = ["ARCHS", "needs_pretraining", "resolve_hparams"]
