@@ -68,24 +68,25 @@ def _rules() -> list[Rule]:
         lines = path.read_text().splitlines()
         i = 0
         while i < len(lines):
-            m = re.match(r"^(?:rule|checkpoint)\s+(\w+)\s*:\s*$", lines[i])
+            m = re.match(r"^( *)(?:rule|checkpoint)\s+(\w+)\s*:\s*$", lines[i])  # also inside if/else
             i += 1
             if not m:
                 continue
+            indent = len(m.group(1))
             body = []
-            while i < len(lines) and (not lines[i].strip() or lines[i][0] in " \t#"):
+            while i < len(lines) and (not lines[i].strip() or lines[i][: indent + 1].strip() in ("", "#")):
                 body.append(lines[i])
                 i += 1
             directives: dict[str, str] = {}
             key = None
             for line in body:
-                d = re.match(r"^ {4}(\w+)\s*:\s*(.*)$", line)
+                d = re.match(rf"^ {{{indent + 4}}}(\w+)\s*:\s*(.*)$", line)
                 if d:
                     key = d.group(1)
                     directives[key] = d.group(2).strip()
                 elif key and not directives[key] and line.strip() and not line.strip().startswith("#"):
                     directives[key] = line.strip()  # the value on the line below the directive
-            rules.append(Rule(m.group(1), path, directives))
+            rules.append(Rule(m.group(2), path, directives))
     return rules
 
 
@@ -109,7 +110,8 @@ def _is_target_rule(rule: Rule) -> bool:
 
 def test_rules_were_found():
     names = {r.name for r in RULES}
-    assert {"extract_features", "features_table", "train_student", "loso_summary", "features"} <= names
+    assert {"extract_features", "features_table", "train_fold", "train_student", "loso_summary", "features",
+            "final_tiers", "loso_tier", "golden_fixture", "gate"} <= names
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if not _is_target_rule(r)], ids=lambda r: r.name)
@@ -349,5 +351,5 @@ def test_reachability_follows_lazy_imports_only_when_used(tmp_path):
     stored.write_text("from vmafdistill.teacher import load_teacher\nload_teacher()\n")  # numpy only
     assert "numpy" in required_imports(stored) and "vmaf_torch" not in required_imports(stored)
     check = tmp_path / "check.py"
-    check.write_text("from vmafdistill.teacher import teacher_from_vmaf_torch\nteacher_from_vmaf_torch()\n")
+    check.write_text("from vmafdistill.teacher import svm_from_vmaf_torch\nsvm_from_vmaf_torch()\n")
     assert {"torch", "vmaf_torch"} <= set(required_imports(check))
