@@ -11,6 +11,14 @@ for _tier, _spec in TIERS.items():
         raise WorkflowError(
             f"config tiers.{_tier}.arch: {_spec['arch']!r} is not a key of config `archs` ({', '.join(ARCHS)})"
         )
+    if (_spec["precision"] == "exact") != (
+        archs_lib.resolve_hparams(_spec["arch"], ARCH_HPARAMS[_spec["arch"]])["kind"]
+        == "exact"
+    ):
+        raise WorkflowError(
+            f"config tiers.{_tier}: precision `exact` goes with an arch of kind `exact` (and only with it); "
+            f"arch {_spec['arch']!r} with precision {_spec['precision']!r}"
+        )
     if _spec["pooling"] not in POOLINGS:
         raise WorkflowError(
             f"config tiers.{_tier}.pooling: {_spec['pooling']!r} is not in config `pooling` {POOLINGS} "

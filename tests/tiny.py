@@ -85,7 +85,8 @@ FAST_GATE = {"rmse_max": 1.0, "max_abs_error_max": 3.0, "golden_tolerance": 1.0}
 
 #: Short training budgets: the tests check the workflow, not the accuracy a full training reaches.
 FAST = {"pre_n": 8192, "pre_steps": 400, "pre_batch": 256, "ft_steps": 100, "ft_batch": 128, "ft_replay_batch": 128,
-        "ft_jitter": 1024, "ft_replay_n": 4096, "ft_syn_val_n": 1024, "ft_val_every": 20}  # fmt: skip
+        "ft_jitter": 1024, "ft_replay_n": 4096, "ft_syn_val_n": 1024, "ft_val_every": 20,
+        "qat_steps": 100, "cal_n": 4096}  # fmt: skip
 
 
 def fast_config(work: Path, data_root: Path, archs: list[str] | None = None, **overrides) -> tuple[str, ...]:

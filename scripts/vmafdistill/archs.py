@@ -15,6 +15,9 @@ ARCHS: dict[str, dict] = {
     "nano": {"kind": "mlp", "hidden": (32, 32), "act": "gelu", "pre_steps": 20000, "pre_lr": 2e-2},
     "mlp_64x2": {"kind": "mlp", "hidden": (64, 64), "act": "gelu", "pre_steps": 16000, "pre_lr": 2e-2},
     "mlp_128x3": {"kind": "mlp", "hidden": (128, 128, 128), "act": "gelu", "pre_steps": 12000, "pre_lr": 1e-2},
+    # engine-exact: integer-valued float32 arithmetic, every partial sum < 2^24 (vmafdistill.exact);
+    # 6-48-48-1 with a rounded-knee ReLU ("srelu"), float pretraining then quantisation-aware training
+    "exact": {"kind": "exact", "hidden": (48, 48), "pre_steps": 12000, "qat_steps": 3000},
     # starts as the exact teacher: no pretraining, a short fine-tune (early stopping keeps it if no gain)
     "reweight_svm": {"kind": "reweight_svm", "pre_steps": 0, "ft_steps": 150, "ft_batch": 256,
                      "ft_replay_batch": 256, "ft_lr": 1e-3, "ft_val_every": 25},

@@ -210,6 +210,10 @@ def build_student(arch: str, hparams: dict | None = None) -> Student:
         model = MLP(tuple(int(h) for h in hp["hidden"]), str(hp.get("act", "gelu")), **teacher)
     elif kind == "reweight_svm":
         model = ReweightSVM(hp_teacher(hp), **teacher)
+    elif kind == "exact":
+        from .exact import build_exact  # exact imports this module
+
+        model = build_exact(hp)
     else:
         raise ValueError(f"unknown student kind {kind!r}")
     return model.float().eval()

@@ -138,6 +138,10 @@ def pretrain(
     as ``init_state`` (shared by every fold and pooling). Deterministic in ``(arch, hparams, seed)``.
     """
     hp = _hp(arch, hparams)
+    if hp["kind"] == "exact":  # float pretraining, calibration, quantisation-aware training
+        from .exact import pretrain_exact
+
+        return pretrain_exact(hp, seed, progress, arch)
     g = _setup(seed)
     t0 = time.process_time()
     model = build_student(arch, hp)

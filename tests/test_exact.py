@@ -1,0 +1,241 @@
+"""The engine-exact student (vmafdistill.exact): the same bits on every engine, a proven 2^24 bound."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import numpy_helper
+
+from vmafdistill import archs, exact, train
+from vmafdistill.synth import BOX_HIGH, BOX_LOW, sample_features
+
+# tiny budgets: these tests check exactness and plumbing, not accuracy
+TINY = {"pre_n": 8192, "pre_steps": 200, "qat_steps": 60, "pre_batch": 256, "cal_n": 4096, "ft_syn_val_n": 512}
+FT = {"ft_steps": 20, "ft_batch": 64, "ft_replay_batch": 64, "ft_jitter": 256, "ft_replay_n": 2048,
+      "ft_syn_val_n": 512, "ft_val_every": 5}  # fmt: skip
+META = {"vmafdistill.arch": "exact", "vmafdistill.features": "adm2,vif_scale0,vif_scale1,vif_scale2,vif_scale3,motion2",
+        "vmafdistill.features_sha256": "0" * 64, "vmafdistill.libvmaf_version": "3.0.0",
+        "vmafdistill.pooling": "frame", "vmafdistill.precision": "exact", "vmafdistill.teacher": "vmaf_v0.6.1",
+        "vmafdistill.tier": "nano"}  # fmt: skip
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(a, dtype=np.float32).reshape(-1)).view(np.uint32)
+
+
+@pytest.fixture(scope="module")
+def state() -> dict:
+    return exact.pretrain_exact(TINY, seed=0)
+
+
+def _model(state: dict) -> exact.ExactStudent:
+    m = exact.build_exact(state["hparams"])
+    m.load_state_dict(state["state_dict"])
+    return m.eval()
+
+
+@pytest.fixture(scope="module")
+def model(state: dict) -> exact.ExactStudent:
+    return _model(state)
+
+
+@pytest.fixture(scope="module")
+def onnx_file(model, tmp_path_factory):  # noqa: ANN001, ANN201
+    data = exact.to_onnx(model, META)
+    path = tmp_path_factory.mktemp("exact") / "exact.onnx"
+    path.write_bytes(data)
+    return path, data
+
+
+@pytest.fixture(scope="module")
+def rows(model) -> np.ndarray:  # noqa: ANN001
+    """Realistic draws, rows far outside the box, the box's corners, and exact rounding ties (k + 1/2 steps)."""
+    rng = np.random.default_rng(0)
+    span = BOX_HIGH - BOX_LOW
+    corners = np.array([[BOX_HIGH[j] if (i >> j) & 1 else BOX_LOW[j] for j in range(6)] for i in range(64)])
+    mul = model.in_mul.numpy().astype(np.float64)
+    ties = (rng.integers(np.ceil(BOX_LOW * mul), np.floor(BOX_HIGH * mul), (500, 6)) + 0.5) / mul
+    x = np.concatenate([sample_features(3000, 11), rng.uniform(BOX_LOW - span, BOX_HIGH + span, (500, 6)), corners, ties])
+    return x.astype(np.float32)
+
+
+def _ort(data_or_path, x: np.ndarray, optimize: bool = True) -> np.ndarray:  # noqa: ANN001
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+    level = ort.GraphOptimizationLevel
+    opts.graph_optimization_level = level.ORT_ENABLE_ALL if optimize else level.ORT_DISABLE_ALL
+    src = data_or_path if isinstance(data_or_path, bytes) else str(data_or_path)
+    sess = ort.InferenceSession(src, sess_options=opts, providers=["CPUExecutionProvider"])
+    return sess.run(None, {"features": x})[0]
+
+
+def _openvino(path, x: np.ndarray, config: dict) -> np.ndarray:  # noqa: ANN001
+    ov = pytest.importorskip("openvino")
+    compiled = ov.Core().compile_model(str(path), "CPU", config)
+    return np.array(compiled.create_infer_request().infer({0: x})[compiled.output(0)])
+
+
+def _tract(path, x: np.ndarray, one_by_one: bool = False) -> np.ndarray:  # noqa: ANN001
+    tract = pytest.importorskip("tract")
+    m = tract.onnx().load(str(path))
+    m.set_input_fact(0, "N,6,f32")
+    run = m.into_model().into_runnable()
+    if one_by_one:
+        return np.concatenate([run.run([x[i : i + 1]])[0].to_numpy().reshape(-1) for i in range(len(x))])
+    return run.run([x])[0].to_numpy()
+
+
+def test_torch_eval_equals_ort_bit_for_bit(model, onnx_file, rows) -> None:  # noqa: ANN001
+    with torch.no_grad():
+        t = model(torch.from_numpy(rows)).numpy()
+    o = _ort(onnx_file[1], rows)
+    assert o.shape == (len(rows),) and o.dtype == np.float32
+    np.testing.assert_array_equal(_bits(t), _bits(o))
+    assert np.all((o >= 0) & (o <= 100)) and np.ptp(o) > 1.0  # a real (non-constant) function
+
+
+@pytest.mark.parametrize("engine", ["ort-noopt", "onnx-reference", "openvino-f32", "tract"])
+def test_every_engine_gives_the_same_bits(engine, onnx_file, rows) -> None:  # noqa: ANN001
+    path, data = onnx_file
+    ref = _ort(data, rows)
+    if engine == "ort-noopt":
+        got = _ort(data, rows, optimize=False)
+    elif engine == "onnx-reference":
+        from onnx.reference import ReferenceEvaluator
+
+        got = ReferenceEvaluator(data).run(None, {"features": rows})[0]
+    elif engine == "openvino-f32":
+        got = _openvino(path, rows, {"INFERENCE_PRECISION_HINT": "f32"})
+    else:
+        got = _tract(path, rows)
+    np.testing.assert_array_equal(_bits(ref), _bits(got))
+
+
+def test_batch_of_one_equals_the_batch(onnx_file, rows) -> None:  # noqa: ANN001
+    path, data = onnx_file
+    x = rows[::20]
+    whole = _ort(data, rows)[::20]
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    single = np.concatenate([sess.run(None, {"features": x[i : i + 1]})[0] for i in range(len(x))])
+    np.testing.assert_array_equal(_bits(whole), _bits(single))
+    np.testing.assert_array_equal(_bits(whole), _bits(_tract(path, x, one_by_one=True)))
+
+
+def test_prover_accepts_the_trained_model(model, onnx_file) -> None:  # noqa: ANN001
+    r = exact.check_bound(onnx_file[1])
+    assert r["ok"] and r["worst"] < exact.LIMIT and r["margin_bits"] > 0
+    assert len(r["layers"]) >= 3 and all(0 < row["worst_partial_sum"] < exact.LIMIT for row in r["layers"])
+    assert exact.prove_bound(model)["worst"] == r["worst"]  # the model and its bytes: one proof
+
+
+def _replace_weight(data: bytes, name: str, f) -> bytes:  # noqa: ANN001
+    """The graph with MatMul weight ``name`` (int16 + Cast) replaced by float32 ``f(weights)``."""
+    proto = onnx.load_from_string(data)
+    w = next(numpy_helper.to_array(i) for i in proto.graph.initializer if i.name == f"{name}_int")
+    proto.graph.initializer.append(numpy_helper.from_array(f(w.astype(np.float32)).astype(np.float32), f"{name}_bad"))
+    for nd in proto.graph.node:
+        if nd.op_type == "MatMul" and nd.input[1] == name:
+            nd.input[1] = f"{name}_bad"
+    return proto.SerializeToString()
+
+
+def test_prover_refuses_overflow_and_non_integer_weights(model, onnx_file) -> None:  # noqa: ANN001
+    data = onnx_file[1]
+    big = exact.prove_bound(_replace_weight(data, "w1", lambda w: w * 2.0**12))
+    assert not big["ok"] and any(">= 2^24" in p for p in big["problems"])
+    frac = exact.prove_bound(_replace_weight(data, "w1", lambda w: w + 0.5))
+    assert not frac["ok"] and any("non-integer" in p for p in frac["problems"])
+    with pytest.raises(exact.BoundError, match="2\\^24"):
+        exact.check_bound(_replace_weight(data, "w0", lambda w: w * 2.0**12))
+    bad = copy.deepcopy(model)
+    bad.project = False  # without its L1 projection, scaled-up weights overflow and the export refuses
+    with torch.no_grad():
+        bad.layers[1].weight.mul_(2.0**12)
+    with pytest.raises(exact.BoundError, match="2\\^24"):
+        exact.to_onnx(bad, META)
+
+
+def test_export_contract_size_and_determinism(model, onnx_file) -> None:  # noqa: ANN001
+    data = onnx_file[1]
+    assert len(data) <= 10_240
+    assert exact.to_onnx(model, META) == data
+    proto = onnx.load_from_string(data)
+    onnx.checker.check_model(proto, full_check=True)
+    dims = [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert [i.name for i in proto.graph.input] == ["features"] and dims == ["N", 6]
+    assert [o.name for o in proto.graph.output] == ["vmaf"]
+    assert [d.dim_param for d in proto.graph.output[0].type.tensor_type.shape.dim] == ["N"]
+    assert {p.key: p.value for p in proto.metadata_props} == META
+    ops = {n.op_type for n in proto.graph.node}
+    assert ops <= {"Mul", "Round", "Max", "Min", "Sub", "MatMul", "Add", "Floor", "Relu", "Clip", "Cast"}
+    with pytest.raises(exact.BoundError, match="not calibrated"):
+        exact.to_onnx(exact.build_exact(), META)
+
+
+def test_rescale_keeps_the_function(model, rows) -> None:  # noqa: ANN001
+    m = copy.deepcopy(model)
+    x = torch.from_numpy(rows)
+    with torch.no_grad():
+        before = m.raw(x).numpy()
+        m.rescale_(np.array([0.8, 0.4, 0.6, 0.7, 0.8, 3.0]), np.array([0.2, 0.25, 0.2, 0.2, 0.2, 4.0]))
+        after = m.raw(x).numpy()
+    np.testing.assert_array_equal(_bits(before), _bits(after))
+
+
+def test_training_is_deterministic(state) -> None:  # noqa: ANN001
+    again = exact.pretrain_exact(TINY, seed=0)
+    assert state["state_dict"].keys() == again["state_dict"].keys()
+    for k, v in state["state_dict"].items():
+        assert torch.equal(v, again["state_dict"][k]), k
+    assert state["history"]["best_val"] == again["history"]["best_val"]
+
+
+@pytest.fixture
+def registered(monkeypatch):  # noqa: ANN001, ANN201
+    """``exact`` as an arch of train.train_fold (a no-op once archs.py / students.py register it)."""
+    if "exact" not in archs.ARCHS:
+        monkeypatch.setitem(archs.ARCHS, "exact", {"kind": "exact", "pre_steps": 12000})
+        build = train.build_student
+
+        def build_student(arch: str, hparams: dict | None = None):  # noqa: ANN202
+            hp = archs.resolve_hparams(arch, hparams)
+            return exact.build_exact(hp) if hp["kind"] == "exact" else build(arch, hparams)
+
+        monkeypatch.setattr(train, "build_student", build_student)
+
+
+def test_train_fold_fine_tunes_the_exact_student(registered, state) -> None:  # noqa: ANN001
+    from vmafdistill.synth import synthetic_set
+
+    x, y = synthetic_set(600, seed=3)
+    m, h = train.train_fold("exact", {**TINY, **FT}, x[:400], y[:400], x[400:], y[400:], seed=0, init_state=state)
+    assert isinstance(m, exact.ExactStudent) and bool(m.quantized) and not m.training
+    np.testing.assert_allclose(m.mean.numpy(), x[:400].mean(axis=0), rtol=1e-5)  # scaler: the training rows
+    assert h["best_val"] <= h["val"][0]
+    data = exact.to_onnx(m, META)
+    xs = x.astype(np.float32)
+    with torch.no_grad():
+        np.testing.assert_array_equal(_bits(m(torch.from_numpy(xs)).numpy()), _bits(_ort(data, xs)))
+
+
+def test_other_input_widths_and_refusals() -> None:
+    torch.manual_seed(0)
+    lo, hi = np.array([0.0, 0.0, 0.0, 0.0]), np.array([1.0, 8.0, 1.0, 100.0])
+    m = exact.ExactStudent(4, hidden=(8,), box_low=lo, box_high=hi, score_range=(0.0, 110.0))
+    x = torch.tensor(np.random.default_rng(1).uniform(lo, hi, (512, 4)), dtype=torch.float32)
+    m.calibrate_(x)
+    data = exact.to_onnx(m, {"k": "v"})
+    dims = [d.dim_param or d.dim_value for d in onnx.load_from_string(data).graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["N", 4]
+    with torch.no_grad():
+        np.testing.assert_array_equal(_bits(m(x).numpy()), _bits(_ort(data, x.numpy())))
+    with pytest.raises(ValueError, match="chroma"):
+        exact.ExactStudent(4, box_low=lo, box_high=hi, chroma_fix=(2, 0, 1.5))
