@@ -19,6 +19,20 @@ whatever training does. The first and last layers carry ``split_bits`` more weig
 low-order integer matrix (its dot product floored into the sum). Training mode uses straight-through
 estimators (QAT); eval mode computes exactly what the graph computes. ``prove_bound`` proves the bound
 from the graph's constants alone; ``to_onnx`` refuses a graph it cannot prove.
+
+A teacher with a chroma correction (v1.0.16, ``chroma_fix = (g, a, c)``: libvmaf feeds its SVM
+c - c * adm3 for a speed_chroma of exactly 0) gets it in the integer input stage, before the centring
+(x_b: the clipped rounded inputs, e_g: the one-hot row of column g, e_a: the one-hot column of a)::
+
+    z    = Round(Max(Min(x * 2^20, 1), -1));  keep = Relu(e_g - z z)    1 at column g iff |x_g| <= 2^-21
+    corr = Round(x_b e_a (-c 2^(s_g - s_a)) + c 2^s_g)                  c (1 - adm3) on speed_chroma's grid
+    x_b' = Min(Max(x_b + keep (corr - x_b), q_lo), q_hi)
+
+so the corrected value is c - c * (the quantised adm3), rounded half-even and clipped like any input
+(the box's speed_chroma end is widened to hold it, ``build_exact``). "Exactly 0" is |x| <= 2^-21:
+libvmaf's 6-decimal log cannot tell such a value from 0 (its smallest non-zero is 1e-6), and the test
+is exact on any engine, with or without flushing subnormals. Every product and sum is exact (c 2^s_g
+and c 2^(s_g - s_a) must be float32-exact: ValueError otherwise); ``prove_bound`` proves it.
 """
 
 from __future__ import annotations
@@ -40,6 +54,8 @@ ACTS = ("relu", "srelu")
 #: srelu squares values < 2C = 2^(1 - e): (2C - 1)^2 < 2^24 needs e >= -11.
 KNEE_MIN_EXP = -11
 INPUT, OUTPUT, BATCH_DIM = "features", "vmaf", "N"
+#: the chroma correction's zero test: |x| * 2^ZERO_EXP rounds to 0 iff |x| <= 2^-(ZERO_EXP + 1)
+ZERO_EXP = 20
 
 #: Defaults of arch ``exact`` (``train.TRAIN_DEFAULTS`` fills the rest); chosen by measurement on the
 #: demo corpus (LOSO). pre_steps: float steps of the pretraining, qat_steps: its QAT steps.
@@ -104,9 +120,7 @@ class ExactStudent(Student):
                  in_bits: int = 14, act_bits: int = 14, act_min_exp: int = KNEE_MIN_EXP, margin_bits: float = 0.5,
                  split_bits: tuple[int, int] = (7, 7), box_low=None, box_high=None, score_range=(0.0, 100.0),
                  chroma_fix=None) -> None:  # fmt: skip  # noqa: ANN001
-        super().__init__(n_features, score_range, None)
-        if chroma_fix is not None:  # c - c * adm3 is not integer arithmetic (an FMA would change it)
-            raise ValueError("the exact student does not support a teacher with a chroma correction (v1.0.16)")
+        super().__init__(n_features, score_range, chroma_fix)
         lo = np.asarray(synth.BOX_LOW if box_low is None else box_low, dtype=np.float64)
         hi = np.asarray(synth.BOX_HIGH if box_high is None else box_high, dtype=np.float64)
         if lo.shape != (n_features,) or hi.shape != (n_features,) or np.any(hi <= lo):
@@ -136,6 +150,23 @@ class ExactStudent(Student):
                 self.register_buffer(f"cap{i}", torch.full((w,), self.cap, dtype=f32))  # largest activation
         self.register_buffer("split", torch.zeros(len(self.layers), dtype=f32))  # low-order weight bits
         self.register_buffer("quantized", torch.zeros((), dtype=torch.bool))
+        self._chroma()  # ValueError for a chroma correction the integer stage cannot compute exactly
+
+    def _onehot(self, j: int) -> torch.Tensor:
+        return (torch.arange(self.n_features, device=self.in_mul.device) == j).to(torch.float32)
+
+    def _chroma(self) -> tuple[int, int, float, float] | None:
+        """(g, a, c 2^s_g, -c 2^(s_g - s_a)) of the chroma correction (None without one), float32-exact."""
+        if self.chroma_fix is None:
+            return None
+        (g, a, c), n = self.chroma_fix, self.n_features
+        if not (0 <= g < n and 0 <= a < n and g != a and math.isfinite(c)):
+            raise ValueError(f"chroma_fix {self.chroma_fix}: need two distinct columns of {n} and a finite c")
+        mul = self.in_mul.double()
+        k, m = c * float(mul[g]), -c * float(mul[g] / mul[a])
+        if any(float(np.float32(v)) != v or abs(v) >= LIMIT for v in (k, m)):
+            raise ValueError(f"chroma correction c = {c!r}: c 2^s is not exact in float32 on this input grid")
+        return g, a, k, m
 
     @property
     def first(self) -> nn.Linear:
@@ -146,8 +177,17 @@ class ExactStudent(Student):
         self.set_scaler(mean, std)
 
     def _input(self, x: torch.Tensor) -> torch.Tensor:
-        q = torch.round(x.to(torch.float32) * self.in_mul)
-        return torch.minimum(torch.maximum(q, self.q_lo), self.q_hi) - self.q_c
+        """The centred integer inputs (constant in training: no gradient flows to ``x``)."""
+        x = x.to(torch.float32)
+        q = torch.minimum(torch.maximum(torch.round(x * self.in_mul), self.q_lo), self.q_hi)
+        fix = self._chroma()
+        if fix is not None:  # the graph's ops, in its order (every value exact)
+            g, a, k, m = fix
+            z = torch.round(torch.clamp(x * 2.0**ZERO_EXP, -1.0, 1.0))
+            keep = torch.relu(self._onehot(g) - z * z)
+            corr = torch.round(q[:, a : a + 1] * m + k)
+            q = torch.minimum(torch.maximum(q + keep * (corr - q), self.q_lo), self.q_hi)
+        return q - self.q_c
 
     def _real(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Layer ``i``'s weight and bias acting on its integer inputs times their steps."""
@@ -247,8 +287,12 @@ def build_exact(hparams: dict | None = None) -> ExactStudent:
         from .teacher import hp_teacher
 
         teacher = hp_teacher(hp)
-        hp["box_low"], hp["box_high"] = (synth.BOX_LOW, synth.BOX_HIGH) if teacher.family == "v0.6.1" \
-            else synth.generic_box(teacher)  # fmt: skip
+        lo, hi = (synth.BOX_LOW, synth.BOX_HIGH) if teacher.family == "v0.6.1" else synth.generic_box(teacher)
+        if hp.get("chroma_fix") is not None:  # speed_chroma's end holds the corrected c - c * adm3
+            g, a, c = int(hp["chroma_fix"][0]), int(hp["chroma_fix"][1]), float(hp["chroma_fix"][2])
+            hi = np.array(hi, dtype=np.float64)
+            hi[g] = max(hi[g], c * (1.0 - lo[a]), c * (1.0 - hi[a]))
+        hp["box_low"], hp["box_high"] = lo, hi
     kw = {k: hp[k] for k in _CTOR if hp.get(k) is not None}
     kw["hidden"], kw["split_bits"] = tuple(int(h) for h in kw["hidden"]), tuple(int(v) for v in kw["split_bits"])
     return ExactStudent(int(hp.get("n_features", 6)), **kw).float().eval()
@@ -286,7 +330,10 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
         with torch.no_grad():
             t = node("Round", [node("Mul", [INPUT, const("in_mul", m.in_mul)], "x_scaled")], "x_round")  # half-even
             t = node("Max", [t, const("in_low", m.q_lo)], "x_low")
-            t = node("Sub", [node("Min", [t, const("in_high", m.q_hi)], "x_box"), const("in_center", m.q_c)], "a0")
+            t = node("Min", [t, const("in_high", m.q_hi)], "x_box")
+            if m.chroma_fix is not None:
+                t = _proto_chroma(m, t, node, const)
+            t = node("Sub", [t, const("in_center", m.q_c)], "a0")
             for i in range(last + 1):
                 t = _proto_layer(m, i, t, node, const)
             out_mul = torch.exp2(getattr(m, f"acc_exp{last}"))[0]
@@ -302,6 +349,19 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
     if meta:
         onnx.helper.set_model_props(proto, dict(sorted(meta.items())))
     return proto
+
+
+def _proto_chroma(m: ExactStudent, t: str, node: Callable[..., str], const: Callable[..., str]) -> str:
+    """The chroma correction's nodes on the clipped rounded inputs ``t`` (the module docstring's form)."""
+    g, a, k, mul = m._chroma()
+    z = node("Min", [node("Mul", [INPUT, const("cz_mul", 2.0**ZERO_EXP)], "cz_x"), const("one", 1.0)], "cz_hi")
+    z = node("Round", [node("Max", [z, const("neg_one", -1.0)], "cz_lo")], "cz")  # -1, 0 or 1
+    keep = node("Relu", [node("Sub", [const("cz_col", m._onehot(g)), node("Mul", [z, z], "cz2")], "cz_g")], "keep")
+    qa = node("MatMul", [t, const("adm3_e", m._onehot(a)[:, None], True)], "adm3")  # [N, 1]
+    corr = node("Add", [node("Mul", [qa, const("corr_mul", mul)], "corr_m"), const("corr_add", k)], "corr_s")
+    delta = node("Sub", [node("Round", [corr], "corr"), t], "corr_d")
+    t = node("Add", [t, node("Mul", [delta, keep], "corr_k")], "x_fix")
+    return node("Min", [node("Max", [t, "in_low"], "x_fix_lo"), "in_high"], "x_fix_box")
 
 
 def _proto_layer(m: ExactStudent, i: int, a: str, node: Callable[..., str], const: Callable[..., str]) -> str:
