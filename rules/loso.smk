@@ -115,11 +115,11 @@ rule loso_summary:
             category="LOSO",
             labels={"table": "per fold"},
         ),
-        scatter=report(
-            "results/loso/scatter.png",
-            caption="../report/scatter.rst",
+        residuals=report(
+            "results/loso/residuals.png",
+            caption="../report/residuals.rst",
             category="LOSO",
-            labels={"figure": "student vs teacher"},
+            labels={"figure": "residuals"},
         ),
         fold_plcc=report(
             "results/loso/fold_plcc.png",

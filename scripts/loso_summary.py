@@ -8,7 +8,7 @@ from rich.table import Table
 from vmafdistill.atomic import write_csv, write_parquet, write_text
 from vmafdistill.loso import clip_predictions, fold_id, fold_table, summary_markdown, summary_table
 from vmafdistill.onnxrun import predict_onnx
-from vmafdistill.plots import fold_plcc, scatter
+from vmafdistill.plots import fold_plcc, residuals
 from vmafdistill.ui import JobLog, fail
 
 snakemake = globals()["snakemake"]
@@ -47,7 +47,7 @@ write_csv(snakemake.output.summary_csv, summary)
 write_parquet(snakemake.output.summary_parquet, summary)
 write_text(snakemake.output.summary_md, f"# LOSO summary (held-out clips, student vs {snakemake.params.teacher})\n\n"
            + summary_markdown(summary))  # fmt: skip
-scatter(predictions, snakemake.output.scatter)
+residuals(predictions, snakemake.output.residuals, snakemake.params.teacher)
 fold_plcc(folds, snakemake.output.fold_plcc)
 
 table = Table(title="LOSO: held-out clips, student vs teacher (mean ± std across folds)")

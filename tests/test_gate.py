@@ -236,8 +236,9 @@ def test_teacher_check_card_mismatch_and_libvmaf_drift(gate_dir, tmp_path):
     card["sha256"] = "0" * 64
     (tmp_path / "tiny.json").write_text(json.dumps(card))
     run = json.loads(RECORD.read_text())  # this run's libvmaf differs from the committed record
-    run["frame_vmaf"][0] += 0.01
-    run["vmaf"] += 0.01 / len(run["frame_vmaf"])
+    entry = run["teachers"]["vmaf_v0.6.1"]
+    entry["frame_vmaf"][0] += 0.01
+    entry["vmaf"] += 0.01 / len(entry["frame_vmaf"])
     (tmp_path / "golden_run.json").write_text(json.dumps(run))
     checks = _run(_inputs(tmp_path))
     assert {c.label for c in gate.failures(checks)} == {"teacher_check", "card[tiny]", "golden_libvmaf", "golden_teacher"}
@@ -286,7 +287,12 @@ def test_gate_end_to_end(tiny_gate):
     assert report["thresholds"]["plcc_min"] == 0.97 and report["thresholds"]["ulp_max"] == 2  # the defaults
     assert report["thresholds"]["engines_required"] == ["ort-cpu", "onnx-reference", "openvino-f32", "tract"]
     assert (work / "logs/gate/report.md").read_text() == (work / "results/gate/report.md").read_text()
-    for tier, budget in (("nano", 10_240), ("tiny", 102_400)):
+    exact_engines = {e["engine"]: e for e in report["engines"]["exact"]}
+    for eng in ("ort-cpu-noopt", "onnx-reference", "openvino-f32", "openvino-default", "tract", "torch"):
+        assert exact_engines[eng]["status"] == "compared" and exact_engines[eng]["max_ulp"] == 0, eng  # same bits
+    float_engines = {e["engine"]: e for e in report["engines"]["nano"]}
+    assert all(float_engines[e]["max_abs_diff"] <= 1e-4 for e in ("onnx-reference", "openvino-f32", "tract"))
+    for tier, budget in (("nano", 10_240), ("tiny", 102_400), ("exact", 10_240)):
         data = (work / f"results/export/{tier}.onnx").read_bytes()
         card = json.loads((work / f"results/export/{tier}.json").read_text())
         assert card["bytes"] == len(data) <= budget and card["sha256"] == ex.sha256_bytes(data)
@@ -329,10 +335,10 @@ def test_gate_end_to_end_fails_naming_the_check(tiny_gate, override, label):
     proc = snakemake(work, "--cores", "2", "gate", *args, "--config", override)
     assert proc.returncode != 0
     log = (work / "logs/gate/gate.log").read_text()
-    assert "gate FAILED" in log and f"{label}[nano]" in log and f"{label}[tiny]" in log
+    assert "gate FAILED" in log and all(f"{label}[{t}]" in log for t in ("nano", "tiny", "exact"))
     assert f"{label}[nano]" in proc.stderr
     kept = json.loads((work / "logs/gate/report.json").read_text())  # the report survives the failed job
-    assert kept["verdict"] == "FAIL" and kept["failed"] == [f"{label}[nano]", f"{label}[tiny]"]
+    assert kept["verdict"] == "FAIL" and set(kept["failed"]) == {f"{label}[{t}]" for t in ("nano", "tiny", "exact")}
     assert not (work / "results/gate/report.json").exists()  # Snakemake removed the failed job's outputs
 
 
@@ -349,5 +355,5 @@ def test_report_after_a_run(tiny_gate):
     rep = snakemake(work, "--report", str(out), *args)
     assert rep.returncode == 0, (rep.stdout + rep.stderr)[-3000:]
     html = out.read_text(errors="replace")
-    for needle in ("scatter.png", "fold_plcc.png", "summary.csv", "report.md", "nano.json", "leave-one-source-out"):
+    for needle in ("residuals.png", "fold_plcc.png", "summary.csv", "report.md", "nano.json", "leave-one-source-out"):
         assert needle in html, needle

@@ -147,7 +147,7 @@ def test_chroma_correction_acts_on_the_score(passes):
 def test_phone_transform():
     plain, phone = load_model("vmaf_v0.6.1"), load_model("vmaf_v0.6.1", "phone")
     assert not plain.transform.enabled and phone.transform.enabled and phone.transform.out_gte_in
-    x = load_teacher().support_vectors[:40]  # any rows: here normalised SVs used as raw inputs
+    x = load_teacher().model.support_vectors[:40]  # any rows: here normalised SVs used as raw inputs
     y = plain.predict(x, clip=False)
     poly = 1.70674692 + 1.72643844 * y - 0.00705305 * y * y
     assert np.allclose(phone.predict(x, clip=False), np.maximum(poly, y), rtol=0, atol=1e-12)

@@ -104,7 +104,7 @@ def test_loso_tables_end_to_end(tiny_loso):
     nano = trained.filter((pl.col("arch") == "nano") & (pl.col("pooling") == "frame"))["rmse_mean"][0]
     linear = trained.filter((pl.col("arch") == "linear") & (pl.col("pooling") == "frame"))["rmse_mean"][0]
     assert nano < linear
-    for png in ("scatter.png", "fold_plcc.png"):
+    for png in ("residuals.png", "fold_plcc.png"):
         assert (work / "results/loso" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -1,4 +1,4 @@
-"""LOSO plots (matplotlib, PNG): student vs teacher scatter per model, per-fold PLCC bars."""
+"""LOSO plots (matplotlib, PNG): residuals (student - teacher) per model, per-fold PLCC bars."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import polars as pl  # noqa: E402
 from .atomic import atomic_path  # noqa: E402
 
 
-def scatter(predictions: pl.DataFrame, out: str | Path) -> None:
-    """One panel per model x pooling: held-out clip scores, coloured by held-out source."""
+def residuals(predictions: pl.DataFrame, out: str | Path, teacher: str = "teacher") -> None:
+    """One panel per model x pooling: each held-out clip's residual (student - teacher, VMAF points)
+    against its teacher score, coloured by held-out source, on the panel's own y scale (at ~0.01
+    VMAF a student vs teacher scatter sits on the diagonal and shows nothing)."""
     groups = predictions.select(["model", "pooling"]).unique(maintain_order=True).rows()
     n = len(groups)
     cols = min(4, n)
@@ -26,10 +28,12 @@ def scatter(predictions: pl.DataFrame, out: str | Path) -> None:
         part = predictions.filter((pl.col("model") == model) & (pl.col("pooling") == pooling))
         for i, src in enumerate(sources):
             s = part.filter(pl.col("fold") == src)
-            ax.scatter(s["teacher"], s["student"], s=12, color=cmap(i % cmap.N), label=src)
-        ax.plot([0, 100], [0, 100], color="black", lw=0.8, ls="--")
-        ax.set(xlim=(0, 102), ylim=(0, 102), title=f"{model} / {pooling}", xlabel="teacher vmaf_v0.6.1")
-        ax.set_ylabel("student")
+            ax.scatter(s["teacher"], s["student"] - s["teacher"], s=12, color=cmap(i % cmap.N), label=src)
+        ax.axhline(0.0, color="black", lw=0.8, ls="--")
+        err = (part["student"] - part["teacher"]).abs().max() or 0.0
+        ax.set(xlim=(0, 102), ylim=(-1.1 * err - 1e-6, 1.1 * err + 1e-6), title=f"{model} / {pooling}",
+               xlabel=f"teacher {teacher}")  # fmt: skip
+        ax.set_ylabel("student - teacher (VMAF)")
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
