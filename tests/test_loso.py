@@ -82,7 +82,8 @@ def tiny_loso(tmp_path_factory):
             shutil.copy(PEERS / name, work / name)
             externals.append(str(work / name))
     nano_tier = {"nano": {"max_bytes": 10240, "arch": "nano", "pooling": "frame", "precision": "fp32"}}
-    args = fast_config(work, root, archs=["linear", "nano"], external_models=externals, tiers=nano_tier)
+    args = fast_config(work, root, archs=["linear", "nano"], external_models=externals, tiers=nano_tier,
+                       pooling=["clip", "frame"])  # fmt: skip
     proc = snakemake(work, "--cores", "2", "loso", *args)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return work, externals

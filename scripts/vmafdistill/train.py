@@ -251,7 +251,7 @@ def train_fold(
     model = build_student(arch, hp)
     mean, std = _fit_scaler(X_train)
     steps = int(hp["ft_steps"])
-    closed_form = init_state is None and hp["kind"] == "linear"  # least squares on the synthetic replay set
+    closed_form = init_state is None and hp["kind"] == "linear"  # least squares on the fine-tuning rows
     scratch = init_state is None and int(hp["pre_steps"]) > 0 and not closed_form  # no prior: pretraining budget
     if init_state is not None:
         if init_state.get("arch", arch) != arch:
@@ -280,8 +280,10 @@ def train_fold(
     # synthetic replay and synthetic validation (corpus-free, fixed draws)
     xs_np, ts_np = _synthetic(int(hp["ft_replay_n"]), int(hp["pre_seed_data"]) + 2, None, hp)
     xsv_np, tsv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1, None, hp)
-    if closed_form:
-        _least_squares_(model, xs_np, np.clip(ts_np, lo - m, hi + m))
+    if closed_form:  # the fine-tuning objective's own minimiser: corpus rows + jitter and replay, equal weight
+        xs_w = np.full(len(xs_np), len(x_c) / max(len(xs_np), 1))
+        _least_squares_(model, np.concatenate([x_c, xs_np]), np.clip(np.concatenate([t_c, ts_np]), lo - m, hi + m),
+                        np.concatenate([w_c, xs_w]))  # fmt: skip
 
     f32 = torch.float32
     xc = torch.tensor(x_c, dtype=f32)
@@ -354,14 +356,15 @@ def train_fold(
     return model, history
 
 
-def _least_squares_(model, x: np.ndarray, t: np.ndarray) -> None:  # noqa: ANN001 - a students.Linear
-    """The linear student's exact least-squares fit (float64) of targets ``t`` on rows ``x``: its
-    pretraining, done in the fold job (a fraction of a second; no pretraining job to start)."""
+def _least_squares_(model, x: np.ndarray, t: np.ndarray, w: np.ndarray) -> None:  # noqa: ANN001 - a Linear
+    """The linear student's exact weighted least-squares fit (float64) of targets ``t`` on rows ``x``:
+    its pretraining, done in the fold job (a fraction of a second; no pretraining job to start)."""
     from .students import OUT_BIAS, OUT_SCALE
 
     z = (np.asarray(x, dtype=np.float64) - model.mean.double().numpy()) / model.std.double().numpy()
-    a = np.column_stack([z, np.ones(len(z))])
-    w = np.linalg.lstsq(a, (np.asarray(t, dtype=np.float64) - OUT_BIAS) / OUT_SCALE, rcond=None)[0]
+    sw = np.sqrt(np.asarray(w, dtype=np.float64))[:, None]
+    a = np.column_stack([z, np.ones(len(z))]) * sw
+    w = np.linalg.lstsq(a, (np.asarray(t, dtype=np.float64)[:, None] - OUT_BIAS) / OUT_SCALE * sw, rcond=None)[0][:, 0]
     with torch.no_grad():
         model.first.weight.copy_(torch.tensor(w[None, :-1], dtype=model.first.weight.dtype))
         model.first.bias.copy_(torch.tensor(w[-1:], dtype=model.first.bias.dtype))
