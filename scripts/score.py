@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Score a (reference, distorted) pair with an exported student, beside libvmaf's vmaf_v0.6.1.
+"""Score a (reference, distorted) pair with an exported student, beside its libvmaf teacher.
 
     python scripts/score.py --model results/export/nano.onnx --ref REF --dis DIS \\
         [--width W --height H --dis-width W --dis-height H --pix-fmt P --fps F --ffmpeg PATH] [--frames out.csv]
 
-ONE ffmpeg + libvmaf pass gives the per-frame canonical-6 features and libvmaf's per-frame vmaf (the
-teacher); the student scores the same features on ONNX Runtime (CPU). A clip's student score follows
+ONE ffmpeg + libvmaf pass with the student's teacher model (metadata ``vmafdistill.teacher`` and
+``vmafdistill.libvmaf_model``) gives the teacher's per-frame features and libvmaf's per-frame score;
+the student scores the same features on ONNX Runtime (CPU). A clip's student score follows
 the model's pooling (metadata ``vmafdistill.pooling``): frame -> the mean of per-frame scores, clip ->
 the score of the mean features. A raw ``.yuv`` reference needs ``--width``/``--height`` (and
 ``--pix-fmt``); a raw distorted clip has its own size (``--dis-width``/``--dis-height``, else a ``WxH``
@@ -26,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-from vmafdistill import FEATURES  # noqa: E402
 from vmafdistill import export as ex  # noqa: E402
 from vmafdistill.corpus import frame_bytes  # noqa: E402
 from vmafdistill.ffmpeg import ClipGeometry, FFmpegError, PassResult, probe_stream, resolve_ffmpeg, run_pass  # noqa: E402
@@ -98,9 +98,27 @@ def geometry(args: argparse.Namespace, exe: str) -> tuple[ClipGeometry, dict]:
     return clip, {"fps": fps, "pix_fmt": pix_fmt}
 
 
-def run_libvmaf(exe: str, clip: ClipGeometry, declared: dict) -> PassResult:
+def model_teacher(model: str | Path):  # noqa: ANN201 - a teacher.Teacher
+    """The teacher a student was distilled from, from its metadata (a built-in, phone, or a model file)."""
+    from vmafdistill.teacher import ModelError, load_teacher
+
+    meta = ex.metadata_of(Path(model))
+    spec = meta.get("vmafdistill.libvmaf_model", "version=vmaf_v0.6.1")  # libvmaf's key=value:key=value
+    parts = [re.sub(r"\\(.)", r"\1", p) for p in re.split(r"(?<!\\):", spec)]
+    name = parts[0].split("=", 1)[1] if "=" in parts[0] else "vmaf_v0.6.1"
+    try:
+        teacher = load_teacher(name, "phone" if "enable_transform=true" in parts else None)
+    except ModelError as exc:
+        raise ScoreError(f"{model}: its teacher's libvmaf model cannot be loaded: {exc}") from None
+    want = meta.get("vmafdistill.features")
+    if want and want != ",".join(teacher.features):
+        raise ScoreError(f"{model}: it takes features {want}, its teacher {teacher.name} gives {','.join(teacher.features)}")
+    return teacher
+
+
+def run_libvmaf(exe: str, clip: ClipGeometry, declared: dict, teacher=None) -> PassResult:  # noqa: ANN001
     """ONE libvmaf pass; a pair whose frame counts, rates or reference pixel format disagree is a ScoreError."""
-    res = run_pass(exe, clip)
+    res = run_pass(exe, clip, teacher=teacher)
     problems = pair_problems(
         dis=res.dis, ref=res.ref, dis_name=clip.dis_path, ref_name=clip.ref_path, dis_is_raw=clip.dis_is_raw,
         ref_is_raw=clip.ref_is_raw, fps=declared["fps"], pix_fmt=declared["pix_fmt"],
@@ -153,18 +171,20 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(args.model).is_file():
             raise ScoreError(f"no such model: {args.model}")
         exe, _ = resolve_ffmpeg(args.ffmpeg)
-        res = run_libvmaf(exe, *geometry(args, exe))
-        feats, teacher, version = res.features, res.vmaf, res.libvmaf_version
+        teacher = model_teacher(args.model)
+        res = run_libvmaf(exe, *geometry(args, exe), teacher)
+        feats, scores, version = res.features, res.vmaf, res.libvmaf_version
         student, student_clip, pooling = student_scores(args.model, feats)
     except (ScoreError, FFmpegError) as exc:
         err.print(f"[bold red]error:[/] {exc}", markup=True)
         return 1
     meta = ex.metadata_of(Path(args.model))
-    teacher_clip = float(teacher.mean())
-    table = Table(title=f"{Path(args.dis).name} vs {Path(args.ref).name}: {len(teacher)} frames")
+    teacher_model = teacher
+    teacher_clip = float(scores.mean())
+    table = Table(title=f"{Path(args.dis).name} vs {Path(args.ref).name}: {len(scores)} frames")
     table.add_column("scorer")
     table.add_column("clip score", justify="right")
-    table.add_row(f"teacher: libvmaf {version} vmaf_v0.6.1 (mean of frames)", f"{teacher_clip:.4f}")
+    table.add_row(f"teacher: libvmaf {version} {teacher_model.name} (mean of frames)", f"{teacher_clip:.4f}")
     arch, precision = meta.get("vmafdistill.arch", "?"), meta.get("vmafdistill.precision", "?")
     label = f"student: {Path(args.model).name} ({arch}, {precision}, {pooling} pooling)"
     table.add_row(label, f"{student_clip:.4f}")
@@ -175,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
 
         from vmafdistill.atomic import write_csv
 
-        out = pl.DataFrame({"frame": np.arange(len(teacher)), **{f: feats[:, j] for j, f in enumerate(FEATURES)},
-                            "teacher": teacher, "student": student})  # fmt: skip
+        out = pl.DataFrame({"frame": np.arange(len(scores)), **{f: feats[:, j] for j, f in enumerate(teacher.features)},
+                            "teacher": scores, "student": student})  # fmt: skip
         write_csv(args.frames, out)
         err.print(f"per-frame scores written to {args.frames}")
     return 0
