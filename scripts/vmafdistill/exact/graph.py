@@ -1,0 +1,120 @@
+"""The exact student's ONNX graph: ``to_onnx`` (deterministic bytes, checked and proven) and the
+proto building (``_proto``: input stage, chroma correction, layers, the clipped score)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .model import ZERO_EXP, ExactStudent
+from .prover import BoundError, check_bound
+
+INPUT, OUTPUT, BATCH_DIM = "features", "vmaf", "N"
+
+
+def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int = 20):  # noqa: ANN202
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    if not bool(model.quantized):
+        raise BoundError("the exact student is not calibrated (calibrate_ / pretrain_exact first)")
+    inits, nodes = [], []
+
+    def node(op: str, ins: list[str], out: str, **attrs: Any) -> str:
+        nodes.append(helper.make_node(op, ins, [out], name=f"{len(nodes):02d}_{op}", **attrs))
+        return out
+
+    def const(name: str, v: Any, small_int: bool = False) -> str:
+        """A float32 initializer; ``small_int``: int8/int16 storage (+ an exact Cast) when it fits."""
+        v = np.asarray(v.detach() if isinstance(v, torch.Tensor) else v, dtype=np.float32)
+        for dt in (np.int8, np.int16) if small_int and np.all(v == np.round(v)) else ():
+            if np.all(np.abs(v) <= np.iinfo(dt).max):
+                inits.append(numpy_helper.from_array(v.astype(dt), f"{name}_int"))
+                return node("Cast", [f"{name}_int"], name, to=TensorProto.FLOAT)
+        inits.append(numpy_helper.from_array(v, name))
+        return name
+
+    m, was, last = model, model.training, len(model.layers) - 1
+    m.eval()
+    try:
+        with torch.no_grad():
+            t = node("Round", [node("Mul", [INPUT, const("in_mul", m.in_mul)], "x_scaled")], "x_round")  # half-even
+            t = node("Max", [t, const("in_low", m.q_lo)], "x_low")
+            t = node("Min", [t, const("in_high", m.q_hi)], "x_box")
+            if m.chroma_fix is not None:
+                t = _proto_chroma(m, t, node, const)
+            t = node("Sub", [t, const("in_center", m.q_c)], "a0")
+            for i in range(last + 1):
+                t = _proto_layer(m, i, t, node, const)
+            out_mul = torch.exp2(getattr(m, f"acc_exp{last}"))[0]
+    finally:
+        m.train(was)
+    t = node("Mul", [t, const("out_mul", out_mul)], "score")
+    node("Clip", [t, const("score_low", m.lo), const("score_high", m.hi)], OUTPUT)
+    io = ([helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, [BATCH_DIM, len(m.q_c)])],
+          [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [BATCH_DIM])])  # fmt: skip
+    proto = helper.make_model(helper.make_graph(nodes, "vmafdistill_exact", *io, inits), ir_version=10,
+                              opset_imports=[helper.make_opsetid("", int(opset))], producer_name="vmafdistill.exact")
+    proto.doc_string = "vmafdistill exact student: integer arithmetic, exact in float32"
+    if meta:
+        onnx.helper.set_model_props(proto, dict(sorted(meta.items())))
+    return proto
+
+
+def _proto_chroma(m: ExactStudent, t: str, node: Callable[..., str], const: Callable[..., str]) -> str:
+    """The chroma correction's nodes on the clipped rounded inputs ``t`` (the module docstring's form)."""
+    g, a, k, mul = m._chroma()
+    z = node("Min", [node("Mul", [INPUT, const("cz_mul", 2.0**ZERO_EXP)], "cz_x"), const("one", 1.0)], "cz_hi")
+    z = node("Round", [node("Max", [z, const("neg_one", -1.0)], "cz_lo")], "cz")  # -1, 0 or 1
+    keep = node("Relu", [node("Sub", [const("cz_col", m._onehot(g)), node("Mul", [z, z], "cz2")], "cz_g")], "keep")
+    qa = node("MatMul", [t, const("adm3_e", m._onehot(a)[:, None], True)], "adm3")  # [N, 1]
+    corr = node("Add", [node("Mul", [qa, const("corr_mul", mul)], "corr_m"), const("corr_add", k)], "corr_s")
+    delta = node("Sub", [node("Round", [corr], "corr"), t], "corr_d")
+    t = node("Add", [t, node("Mul", [delta, keep], "corr_k")], "x_fix")
+    return node("Min", [node("Max", [t, "in_low"], "x_fix_lo"), "in_high"], "x_fix_box")
+
+
+def _proto_layer(m: ExactStudent, i: int, a: str, node: Callable[..., str], const: Callable[..., str]) -> str:
+    """Layer ``i``'s nodes on integer activations ``a``: the next activations, or the score's integer."""
+    w, b, w_lo = m.int_weights(i)
+    last = i == len(m.layers) - 1
+    col = (lambda v: v[0]) if last else (lambda v: v.T)  # noqa: E731 - a 1-D head: MatMul gives [N]
+    t = node("MatMul", [a, const(f"w{i}", col(w), True)], f"mm{i}")
+    t = node("Add", [t, const(f"b{i}", b[0] if last else b)], f"acc{i}")
+    mul = 1.0 if last else torch.exp2(getattr(m, f"acc_exp{i}") - getattr(m, f"act_exp{i}"))
+    if not last:
+        t = node("Floor", [node("Mul", [t, const(f"requant{i}", mul)], f"shift{i}")], f"t{i}")
+    if w_lo is not None:  # low-order weights (int8): Floor(a W_lo [2^-k] 2^-p) joins the integer sum
+        lo = node("MatMul", [a, const(f"w{i}_lo", col(w_lo), True)], f"mm{i}_lo")
+        lo = lo if last else node("Mul", [lo, f"requant{i}"], f"lo{i}_k")
+        lo = node("Floor", [node("Mul", [lo, const(f"lo_shift{i}", 2.0 ** -float(m.split[i]))], f"lo{i}_s")], f"lo{i}")
+        t = node("Add", [t, lo], f"t{i}_sum")
+    if last:
+        return t
+    if m.act == "relu":
+        return node("Min", [node("Relu", [t], f"relu{i}"), const(f"cap{i}", getattr(m, f"cap{i}"), True)], f"a{i + 1}")
+    e = getattr(m, f"act_exp{i}")  # srelu: s = t + C; Floor(Min(Relu(s), 2C - 1)^2 / 4C) + Relu(s - (2C - 1))
+    s_, top = node("Add", [t, const(f"knee{i}", torch.exp2(-e))], f"s{i}"), const(f"top{i}", 2 * torch.exp2(-e) - 1)
+    v = node("Min", [node("Relu", [s_], f"sp{i}"), top], f"v{i}")
+    q = node("Floor", [node("Mul", [node("Mul", [v, v], f"vv{i}"), const(f"sq{i}", torch.exp2(e - 2))], f"vvs{i}")],
+             f"q{i}")  # fmt: skip
+    t = node("Add", [q, node("Relu", [node("Sub", [s_, top], f"sm{i}")], f"r{i}")], f"srelu{i}")
+    return node("Min", [t, const(f"cap{i}", getattr(m, f"cap{i}"), True)], f"a{i + 1}")
+
+
+def to_onnx(model: ExactStudent, meta: dict[str, str], opset: int = 20) -> bytes:
+    """Deterministic .onnx bytes of the integer graph, checked (full) and proven; BoundError if not provable."""
+    import onnx
+
+    if opset < 13:
+        raise ValueError(f"opset {opset} < 13")
+    proto = _proto(model, meta, opset)
+    onnx.checker.check_model(proto, full_check=True)
+    data = proto.SerializeToString(deterministic=True)
+    check_bound(data)
+    return data
+
+
+__all__ = ["BATCH_DIM", "INPUT", "OUTPUT", "to_onnx"]

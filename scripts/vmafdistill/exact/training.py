@@ -1,0 +1,83 @@
+"""The exact student's corpus-free pretraining: ``pretrain_exact`` (float phase, ``calibrate_``, QAT)
+and its training loop ``_fit``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .model import EXACT_DEFAULTS, ExactStudent, build_exact
+from .prover import check_bound
+
+Progress = Callable[[int, float, float], None] | None
+
+
+def _fit(model: ExactStudent, data: tuple[torch.Tensor, ...], steps: int, lr: float, bs: int, margin: float,
+         g: torch.Generator, hist: dict, tag: str, progress: Progress) -> None:  # fmt: skip
+    from ..train import _cosine, _loss
+
+    x, y, xv, yv = data
+    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    perm, pos, running, report = torch.randperm(len(x), generator=g), 0, 0.0, max(1, steps // 10)
+    model.train()
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = _cosine(step, steps, lr, max(1, steps // 50))
+        if pos + bs > len(x):
+            perm, pos = torch.randperm(len(x), generator=g), 0
+        idx, pos = perm[pos : pos + bs], pos + bs
+        loss = _loss(model, x[idx], y[idx], margin)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        running += loss.item()
+        if (step + 1) % report == 0 or step + 1 == steps:
+            model.eval()
+            with torch.no_grad():
+                hist.setdefault(f"{tag}_val", []).append(float(_loss(model, xv, yv, margin)))
+            hist.setdefault(f"{tag}_step", []).append(step + 1)
+            model.train()
+            if progress is not None:
+                progress(step + 1, running / report, hist[f"{tag}_val"][-1])
+            running = 0.0
+    model.eval()
+
+
+def pretrain_exact(hparams: dict | None = None, seed: int = 0, progress: Progress = None, arch: str = "exact") -> dict:
+    """Corpus-free pretraining: float training on teacher-labelled synthetic vectors (``pre_steps``),
+    ``calibrate_``, then QAT (``qat_steps``). Returns a state in ``train.pretrain``'s format (``arch``,
+    ``hparams``, ``state_dict``, ``history``) for ``train.train_fold``; deterministic in its arguments."""
+    from ..train import TRAIN_DEFAULTS, _loss, _setup, _state, _synthetic
+
+    hp = {**TRAIN_DEFAULTS, **EXACT_DEFAULTS, **(hparams or {})}
+    g, t0 = _setup(seed), time.process_time()
+    model, m = build_exact(hp), float(hp["margin"])
+    x_np, y_np = _synthetic(int(hp["pre_n"]), int(hp["pre_seed_data"]), hp.get("mix"), hp)
+    xv_np, yv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1, None, hp)
+    mean, std = x_np.mean(axis=0), np.where(x_np.std(axis=0) > 1e-6, x_np.std(axis=0), 1.0)
+    model.set_scaler(mean, std)
+    if hp.get("z_standardise", True):  # condition the float phase as the other students are (fixed from here)
+        model.z_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        model.z_std.copy_(torch.as_tensor(std, dtype=torch.float32))
+    x, xv = torch.tensor(x_np, dtype=torch.float32), torch.tensor(xv_np, dtype=torch.float32)
+    y, yv = (torch.tensor(np.clip(v, model.lo - m, model.hi + m), dtype=torch.float32) for v in (y_np, yv_np))
+    data = (x, y, xv, yv)
+    hist: dict[str, Any] = {}
+    bs = int(hp["pre_batch"])
+    _fit(model, data, int(hp["pre_steps"]), float(hp["pre_lr"]), bs, m, g, hist, "float", progress)
+    with torch.no_grad():
+        hist["float_val_final"] = float(_loss(model, data[2], data[3], m))
+        model.calibrate_(data[0][: int(hp["cal_n"])])
+        hist["calibrated_val"] = float(_loss(model, data[2], data[3], m))
+    _fit(model, data, int(hp["qat_steps"]), float(hp["qat_lr"]), bs, m, g, hist, "qat", progress)
+    with torch.no_grad():
+        hist["best_val"] = float(_loss(model, data[2], data[3], m))
+    hist["bound"] = {k: v for k, v in check_bound(model).items() if k != "problems"}
+    hist["cpu_s"] = time.process_time() - t0
+    return _state(model, arch, hp, hist)
+
+
+__all__ = ["Progress", "pretrain_exact"]
