@@ -357,3 +357,11 @@ def test_report_after_a_run(tiny_gate):
     html = out.read_text(errors="replace")
     for needle in ("residuals.png", "fold_plcc.png", "summary.csv", "report.md", "nano.json", "leave-one-source-out"):
         assert needle in html, needle
+
+
+def test_bound_check_proves_only_an_exact_graph(gate_dir):
+    """bound[tier] (exact tiers): a float graph (GELU, arbitrary weights) is not provably exact."""
+    from vmafdistill.gate.checks import check_bound
+
+    c = check_bound(ex.TierSpec("nano", "nano", "frame", "exact", 10_240), gate_dir / "nano.onnx")
+    assert c.failed and c.detail.startswith("not provably exact")

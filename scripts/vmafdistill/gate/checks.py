@@ -8,7 +8,8 @@ can fail in a normal run when what it measures is off (thresholds are top-level 
   mean RMSE <= ``rmse_max``, max |error| <= ``max_abs_error_max`` (VMAF points); a fold whose
   correlation is undefined (fewer than 3 scored clips, constant scores) fails the check by name.
   ``loso_preferred[tier]`` reports PLCC against ``plcc_preferred`` (informative).
-* ``card[tier]`` (the card describes the file: sha256, bytes, tier settings), ``byte_budget[tier]``.
+* ``card[tier]`` (the card describes the file: sha256, bytes, tier settings), ``byte_budget[tier]``;
+  ``bound[tier]`` for an exact tier: its shipped graph proved exact in float32 (``exact.prove_bound``).
 * ``golden[tier]``: the tier's score of the golden fixture (this run's libvmaf features, ORT CPU)
   within ``golden_tolerance`` VMAF points of libvmaf's score of it in this run.
 * ``engines[tier]`` and ``golden_engines[tier]``: see ``gate.engine_checks``.
@@ -209,6 +210,23 @@ def check_golden(tier: ex.TierSpec, model: Path, fixture: dict | None, tolerance
     return Check(name, tier.name, ok, f"student {got:.4f} vs libvmaf {want:.4f} on the fixture: |diff| {diff:.4f} "
                  f"{'<=' if ok else '>'} golden_tolerance {tolerance:g}",
                  values={"student": got, "libvmaf": want, "abs_diff": diff})  # fmt: skip
+
+
+def check_bound(tier: ex.TierSpec, model: Path) -> Check:
+    """An exact tier's shipped graph: every value and partial sum provably an integer < 2^24 (its margin)."""
+    if not Path(model).is_file():
+        return Check("bound", tier.name, False, missing(Path(model)))
+    from ..exact import prove_bound
+
+    try:
+        proof = prove_bound(Path(model).read_bytes())
+    except Exception as exc:  # noqa: BLE001 - an unreadable graph cannot be proved
+        return Check("bound", tier.name, False, f"{model} cannot be proved: {type(exc).__name__}: {exc}")
+    layers = ", ".join(f"{r['weight']} {r['margin_bits']:.2f}" for r in proof["layers"])
+    detail = (f"every partial sum < 2^24 proved from the weights over the clipped input box: worst {proof['worst']:,.0f} "
+              f"grid units (margin {proof['margin_bits']:.4f} bits; dot products: {layers})") if proof["ok"] else \
+        "not provably exact: " + "; ".join(proof["problems"][:3])  # fmt: skip
+    return Check("bound", tier.name, bool(proof["ok"]), detail, values=proof)
 
 
 def check_batch_invariance(tier: ex.TierSpec, model: Path, datasets: dict[str, np.ndarray], ulp_max: float,

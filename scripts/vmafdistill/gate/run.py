@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from .. import export as ex
-from .checks import (Check, Thresholds, check_batch_invariance, check_budget, check_card, check_golden,
+from .checks import (Check, Thresholds, check_batch_invariance, check_bound, check_budget, check_card, check_golden,
                      check_golden_libvmaf, check_golden_teacher, check_loso, check_teacher, read, read_json)  # fmt: skip
 from .engine_checks import check_engines, check_golden_engines
 
@@ -76,6 +76,8 @@ def run_checks(inputs: GateInputs, th: Thresholds) -> tuple[list[Check], dict[st
         checks += check_loso(tier, loso, th, loso_err, inputs.self_pairs_in_metrics)
         checks.append(check_card(tier, model, card, card_err))
         checks.append(check_budget(tier, model))
+        if tier.precision == "exact":
+            checks.append(check_bound(tier, model))
         checks.append(check_golden(tier, model, run, th.golden_tolerance, run_err))
         engines, tables[name] = check_engines(tier, model, engine_sets, th, pt if pt.is_file() else None, data_err)
         checks.append(engines)
