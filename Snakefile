@@ -54,4 +54,3 @@ rule all:
 onstart:
     gc.freeze()
     gc.enable()
-

@@ -79,7 +79,9 @@ def _ingest():
 
 
 # --- the teacher: config `teacher` (a libvmaf built-in), `teacher_transform`, or `teacher_model` (a file)
-TEACHER_CONFIG = {k: config.get(k, "") for k in ("teacher", "teacher_transform", "teacher_model")}
+TEACHER_CONFIG = {
+    k: config.get(k, "") for k in ("teacher", "teacher_transform", "teacher_model")
+}
 try:
     TEACHER = teacher_lib.teacher_from_config(TEACHER_CONFIG)
 except teacher_lib.ModelError as exc:
@@ -94,13 +96,19 @@ CLIPS = {c.clip_id: c for c in _CLIP_LIST}
 CLIP_IDS = sorted(CLIPS)
 SOURCES = sorted({c.source for c in _CLIP_LIST})
 _too_small = sorted(
-    {(c.width, c.height) for c in _CLIP_LIST if TEACHER.frame_size_problem(c.width, c.height)}
+    {
+        (c.width, c.height)
+        for c in _CLIP_LIST
+        if TEACHER.frame_size_problem(c.width, c.height)
+    }
 )
 if _too_small:
     _w, _h = _too_small[0]
     raise WorkflowError(
         f"corpus error: {TEACHER.frame_size_problem(_w, _h)}; clips of this size: "
-        + ", ".join(c.dis_rel for c in _CLIP_LIST if (c.width, c.height) == (_w, _h))[:500]
+        + ", ".join(c.dis_rel for c in _CLIP_LIST if (c.width, c.height) == (_w, _h))[
+            :500
+        ]
         + " (choose another `teacher`, or score larger frames)"
     )
 
@@ -193,6 +201,15 @@ def loso_predictions():
         pooling=POOLINGS,
         fold=sorted(FOLDS),
         seed=SEEDS,
+    )
+
+
+def fold_outputs(kind, archs):
+    """A fold job's outputs of `kind` (model.pt, predictions.parquet) for each arch and pooling."""
+    return expand(
+        f"results/loso/{{arch}}/{{pooling}}/{{{{fold}}}}/seed{{{{seed}}}}/{kind}",
+        arch=archs,
+        pooling=POOLINGS,
     )
 
 

@@ -20,14 +20,6 @@ rule pretrain:
         "../scripts/pretrain.py"
 
 
-def _fold_outputs(kind, archs):
-    return expand(
-        f"results/loso/{{arch}}/{{pooling}}/{{{{fold}}}}/seed{{{{seed}}}}/{kind}",
-        arch=archs,
-        pooling=POOLINGS,
-    )
-
-
 # config `loso_jobs`: `fold` (default) trains every arch of a fold in one job (one Python and torch
 # start-up per fold instead of per fold x arch); `fold_arch` keeps a job per fold x arch (more,
 # smaller jobs: for a cluster with many free cores).
@@ -37,10 +29,12 @@ if config["loso_jobs"] == "fold":
         input:
             frames="results/features/frames.parquet",
             clips="results/features/clips.parquet",
-            pretrained=expand("results/pretrain/{arch}/seed{{seed}}.pt", arch=PRETRAINED_ARCHS),
+            pretrained=expand(
+                "results/pretrain/{arch}/seed{{seed}}.pt", arch=PRETRAINED_ARCHS
+            ),
         output:
-            models=_fold_outputs("model.pt", ARCHS),
-            predictions=_fold_outputs("predictions.parquet", ARCHS),
+            models=fold_outputs("model.pt", ARCHS),
+            predictions=fold_outputs("predictions.parquet", ARCHS),
         log:
             "logs/loso/{fold}/seed{seed}.log",
         benchmark:
