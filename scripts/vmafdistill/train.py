@@ -36,6 +36,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from .adam import Adam
 from .students import build_student, hp_teacher, resolve_hparams
 from .synth import feature_floor, sample_for
 
@@ -72,9 +73,25 @@ def _hp(arch: str, hparams: dict | None) -> dict:
     return hp
 
 
+def deterministic_torch() -> None:
+    """Turn on torch's deterministic algorithms (the ATen flag `torch.are_deterministic_algorithms_enabled()`
+    reads), without the 2.4-3 s CPU that `torch.use_deterministic_algorithms` costs per process: since
+    torch 2.x it first imports `torch._inductor` (dynamo, sympy) to set a torch.compile option this
+    project never uses. That is ~15% of a LOSO fold job's CPU (benchmarks/whole_run.py), so the flag
+    is set through the same C binding the public function calls last, falling back to the public
+    function when the binding is absent; the public getter confirms it either way."""
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None:
+        torch.use_deterministic_algorithms(True)
+    else:
+        setter(True, warn_only=False)
+    if not torch.are_deterministic_algorithms_enabled():
+        raise RuntimeError("torch did not enable deterministic algorithms")
+
+
 def _setup(seed: int) -> torch.Generator:
     torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    deterministic_torch()
     torch.manual_seed(int(seed))
     g = torch.Generator()
     g.manual_seed(int(seed))
@@ -158,7 +175,7 @@ def pretrain(
     if steps > 0:
         x = torch.tensor(x_np, dtype=torch.float32)
         y = torch.tensor(np.clip(y_np, lo - m, hi + m), dtype=torch.float32)
-        opt = torch.optim.Adam(model.parameters(), lr=float(hp["pre_lr"]), weight_decay=float(hp["weight_decay"]))
+        opt = Adam(model.parameters(), lr=float(hp["pre_lr"]), weight_decay=float(hp["weight_decay"]))
         bs = int(hp["pre_batch"])
         n = len(x)
         perm = torch.randperm(n, generator=g)
@@ -314,7 +331,7 @@ def train_fold(
         progress(0, float("nan"), best_val)
     if steps > 0 and len(list(model.parameters())) > 0:
         lr = float(hp["pre_lr"] if scratch else hp["ft_lr"])
-        opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=float(hp["weight_decay"]))
+        opt = Adam(model.parameters(), lr=lr, weight_decay=float(hp["weight_decay"]))
         bc, bs = int(hp["ft_batch"]), int(hp["ft_replay_batch"])
         every = max(1, int(hp["ft_val_every"]))
         running = 0.0

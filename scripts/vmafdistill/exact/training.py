@@ -17,10 +17,11 @@ Progress = Callable[[int, float, float], None] | None
 
 def _fit(model: ExactStudent, data: tuple[torch.Tensor, ...], steps: int, lr: float, bs: int, margin: float,
          g: torch.Generator, hist: dict, tag: str, progress: Progress) -> None:  # fmt: skip
+    from ..adam import Adam
     from ..train import _cosine, _loss
 
     x, y, xv, yv = data
-    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    opt = Adam(model.parameters(), lr=lr)
     perm, pos, running, report = torch.randperm(len(x), generator=g), 0, 0.0, max(1, steps // 10)
     model.train()
     for step in range(steps):
