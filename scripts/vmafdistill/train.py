@@ -22,7 +22,7 @@ clipped targets was ~40 % worse), mixed synthetic draw; fine-tune: 600 Adam step
 batch half corpus rows/jitter, half synthetic replay; keep the best of the initial and every 50th
 step's weights on the validation score (so a fine-tune never ends worse than its start on val).
 
-Everything is deterministic: ``torch.manual_seed``, ``torch.use_deterministic_algorithms(True)``,
+Everything is deterministic: ``torch.manual_seed``, torch's deterministic algorithms (``deterministic_torch``),
 ``torch.set_num_threads(1)``, seeded numpy generators; same inputs give byte-identical weights.
 """
 
