@@ -25,7 +25,7 @@ action, e.g. `features`, are not submitted) and checks it against the grouped dr
 
   .venv/bin/python benchmarks/dryrun_scale.py                       # both sizes
   .venv/bin/python benchmarks/dryrun_scale.py --sizes 10000 --profile 25   # + cProfile top 25
-  .venv/bin/python benchmarks/dryrun_scale.py --sizes 10000 --signature-hook-ab 3
+  .venv/bin/python benchmarks/dryrun_scale.py --sizes 10000 --repeat 3 --signature-hook-ab 3
 
 `--signature-hook-ab K` measures what rules/common.smk's one use of a Snakemake private attribute
 buys (recording the input/params functions' signatures once in `_overwrite_params`): the quiet dry
@@ -239,6 +239,8 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the quiet dry run, top N")
     ap.add_argument("--skip-plain", action="store_true", help="skip the (slow) dry run that prints every job")
     ap.add_argument("--skip-toy", action="store_true", help="skip the bare toy workflow of the same shape")
+    ap.add_argument("--repeat", type=int, default=1, metavar="K",
+                    help="run `-n gate` and the toy K times each, alternated, and compare their medians")
     ap.add_argument("--signature-hook-ab", type=int, default=0, metavar="K",
                     help="quiet dry runs with and without the _overwrite_params hook, K times each, alternated")
     args = ap.parse_args()
@@ -283,6 +285,15 @@ def main() -> None:
         if not args.skip_toy:
             res["toy"] = toy_dry_run(root)
             show("bare toy -n (same shape)", res["toy"], f"  {res['toy']['lines']:,} lines")
+            if "plain" in res and args.repeat > 1:
+                walls = {"plain": [res["plain"]["wall"]], "toy": [res["toy"]["wall"]]}
+                for _ in range(args.repeat - 1):
+                    walls["plain"].append(snakemake(work, "-n", target, *cfg)["wall"])
+                    walls["toy"].append(toy_dry_run(root)["wall"])
+                for key, w in walls.items():
+                    res[key]["wall"] = sorted(w)[len(w) // 2]
+                print(f"  alternated {args.repeat}x: -n {target} {', '.join(f'{w:.1f}' for w in walls['plain'])} s; "
+                      f"toy {', '.join(f'{w:.1f}' for w in walls['toy'])} s (medians below)")  # fmt: skip
             if "plain" in res:
                 ratio = res["plain"]["wall"] / res["toy"]["wall"]
                 goal = {10_000: 10.0 / 6.2, 100_000: 90.0 / 57.0}.get(n)

@@ -89,6 +89,8 @@ except teacher_lib.ModelError as exc:
 FEATURE_NAMES = list(TEACHER.features)
 #: what every student needs of the teacher, merged into each arch's hparams
 TEACHER_HPARAMS = teacher_lib.teacher_hparams(TEACHER)
+TEACHER_OPTION = TEACHER.libvmaf_option()
+EXTRACT_LOG = "logs/features/{clip}.log"
 
 
 IS_DEMO, DATA_ROOT, _CLIP_LIST = _ingest()
@@ -135,8 +137,11 @@ def clip_inputs(wildcards):
 
 
 def libvmaf_cmd(wildcards, output, threads):
-    """The shell-quoted ONE ffmpeg+libvmaf pass of a clip: libvmaf's log to `<output.log>.tmp`,
-    ffmpeg's report on the inputs to `<output.streams>.report` (FFREPORT)."""
+    """The whole shell command of a clip's extraction job, quoted here once (one placeholder for
+    Snakemake to format per job): ONE ffmpeg+libvmaf pass writing libvmaf's log to
+    `<output.log>.tmp` and ffmpeg's report on the inputs (FFREPORT) to `<output.streams>.report`,
+    stderr to the job's log; then the report's stream lines to `output.streams`, both moved into
+    place only when everything succeeded (temporaries removed on any exit)."""
     c = CLIPS[wildcards.clip]
     geometry = ffmpeg_lib.ClipGeometry(
         ref_path=c.ref_path,
@@ -150,19 +155,18 @@ def libvmaf_cmd(wildcards, output, threads):
         dis_width=c.dis_width,
         dis_height=c.dis_height,
     )
+    log_tmp, streams = f"{output.log}.tmp", output.streams
     argv = ffmpeg_lib.libvmaf_argv(
-        FFMPEG,
-        geometry,
-        f"{output.log}.tmp",
-        threads,
-        config["scaler"],
-        model=TEACHER.libvmaf_option(),
+        FFMPEG, geometry, log_tmp, threads, config["scaler"], model=TEACHER_OPTION
     )
-    env = streams_lib.report_env(f"{output.streams}.report")
+    env = streams_lib.report_env(f"{streams}.report")
+    q = shlex.quote
     return (
-        " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-        + " "
-        + shlex.join(argv)
+        f"trap {q('rm -f ' + shlex.join([log_tmp, streams + '.tmp', streams + '.report']))} EXIT; "
+        + " ".join(f"{k}={q(v)}" for k, v in env.items())
+        + f" {shlex.join(argv)} 2> {q(EXTRACT_LOG.format(clip=wildcards.clip))}; "
+        f"grep -E {q(STREAM_LINES)} {q(streams + '.report')} > {q(streams + '.tmp')}; "
+        f"mv {q(log_tmp)} {q(output.log)}; mv {q(streams + '.tmp')} {q(streams)}"
     )
 
 

@@ -25,20 +25,16 @@ rule extract_features:
         log="results/features/clips/{clip}.json",
         streams="results/features/clips/{clip}.streams",
     log:
-        "logs/features/{clip}.log",
+        EXTRACT_LOG,
     benchmark:
         "results/benchmarks/features/{clip}.tsv"
     conda:
         "../envs/libvmaf.yaml"
     threads: config["extract_threads"]
     params:
-        cmd=libvmaf_cmd,
-        lines=STREAM_LINES,
+        cmd=libvmaf_cmd,  # the whole command, quoted once (see common.smk)
     shell:
-        "trap 'rm -f {output.log:q}.tmp {output.streams:q}.tmp {output.streams:q}.report' EXIT; "
-        "{params.cmd} 2> {log:q}; "
-        "grep -E {params.lines:q} {output.streams:q}.report > {output.streams:q}.tmp; "
-        "mv {output.log:q}.tmp {output.log:q}; mv {output.streams:q}.tmp {output.streams:q}"
+        "{params.cmd}"
 
 
 # The golden fixture through this run's ffmpeg, by the same libvmaf pass as every clip.
