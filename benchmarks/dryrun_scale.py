@@ -25,11 +25,7 @@ action, e.g. `features`, are not submitted) and checks it against the grouped dr
 
   .venv/bin/python benchmarks/dryrun_scale.py                       # both sizes
   .venv/bin/python benchmarks/dryrun_scale.py --sizes 10000 --profile 25   # + cProfile top 25
-  .venv/bin/python benchmarks/dryrun_scale.py --sizes 10000 --repeat 3 --signature-hook-ab 3
-
-`--signature-hook-ab K` measures what rules/common.smk's one use of a Snakemake private attribute
-buys (recording the input/params functions' signatures once in `_overwrite_params`): the quiet dry
-run of the workflow as it is and of a copy without those lines, alternated K times each.
+  .venv/bin/python benchmarks/dryrun_scale.py --sizes 10000 --repeat 3   # medians of 3, alternated
 """
 
 from __future__ import annotations
@@ -152,26 +148,6 @@ rule train:
 """
 
 
-HOOK = re.compile(r"\n# Snakemake inspects the signature.*?_inspect\.signature\(_func\)\.parameters\)\n", re.S)
-
-
-def without_signature_hook() -> Path:
-    """A copy of the workflow (Snakefile, rules, scripts, schemas, config, ..., the golden fixture) without the hook."""
-    dest = BASE / "workflow-without-hook"
-    shutil.rmtree(dest, ignore_errors=True)
-    for name in ("Snakefile", "config.yaml"):
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, dest / name)
-    for name in ("rules", "scripts", "schemas", "envs", "report", "profiles", "tests/fixtures"):
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    common = dest / "rules" / "common.smk"
-    text, n = HOOK.subn("\n", common.read_text())
-    if n != 1:
-        raise SystemExit("the signature hook block was not found in rules/common.smk")
-    common.write_text(text)
-    return dest / "Snakefile"
-
-
 def toy_dry_run(root: Path) -> dict:
     """`snakemake -n` of the issue's bare toy workflow of the same shape, on the same corpus."""
     toy = BASE / "toy"
@@ -241,8 +217,6 @@ def main() -> None:
     ap.add_argument("--skip-toy", action="store_true", help="skip the bare toy workflow of the same shape")
     ap.add_argument("--repeat", type=int, default=1, metavar="K",
                     help="run `-n gate` and the toy K times each, alternated, and compare their medians")
-    ap.add_argument("--signature-hook-ab", type=int, default=0, metavar="K",
-                    help="quiet dry runs with and without the _overwrite_params hook, K times each, alternated")
     args = ap.parse_args()
 
     slurm = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
@@ -320,19 +294,6 @@ def main() -> None:
         print()
         if args.profile:
             print(cprofile(work, root, target, args.profile))
-        if args.signature_hook_ab:
-            bare_snakefile = without_signature_hook()
-            cpu: dict[str, list[float]] = {"with hook": [], "without": []}
-            for _ in range(args.signature_hook_ab):
-                cpu["with hook"].append(snakemake(work, "-n", target, "--quiet", "rules", *cfg)["cpu"])
-                r = snakemake(work, "-n", target, "--quiet", "rules", *cfg, snakefile=bare_snakefile)
-                if r["rc"]:
-                    raise SystemExit("the copy without the hook failed:\n" + r["tail"][-2000:])
-                cpu["without"].append(r["cpu"])
-            med = {k: sorted(v)[len(v) // 2] for k, v in cpu.items()}
-            print(f"  _overwrite_params hook: quiet dry run CPU with {med['with hook']:.2f} s, without {med['without']:.2f} s "
-                  f"(medians of {args.signature_hook_ab}): it saves {1 - med['with hook'] / med['without']:.1%}"
-                  f" (keep only if > 10%)")  # fmt: skip
         shutil.rmtree(work, ignore_errors=True)
 
 

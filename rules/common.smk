@@ -219,11 +219,3 @@ def fold_outputs(kind, archs):
 
 def external_model_paths():
     return [os.path.abspath(p) for p in config.get("external_models", [])]
-
-
-# Snakemake inspects the signature of an input/params function at every call; with one job per clip
-# that is tens of thousands of inspections. Record each signature once (Snakemake's own hook).
-import inspect as _inspect
-
-for _func in (clip_inputs, libvmaf_cmd, demo_dataset_input):
-    setattr(_func, "_overwrite_params", _inspect.signature(_func).parameters)
