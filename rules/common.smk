@@ -156,17 +156,19 @@ def libvmaf_cmd(wildcards, output, threads):
         dis_height=c.dis_height,
     )
     log_tmp, streams = f"{output.log}.tmp", output.streams
+    streams_tmp, report = f"{streams}.tmp", f"{streams}.report"
     argv = ffmpeg_lib.libvmaf_argv(
         FFMPEG, geometry, log_tmp, threads, config["scaler"], model=TEACHER_OPTION
     )
-    env = streams_lib.report_env(f"{streams}.report")
+    env = streams_lib.report_env(report)
     q = shlex.quote
+    clean = f"rm -f {shlex.join([log_tmp, streams_tmp, report])}"
     return (
-        f"trap {q('rm -f ' + shlex.join([log_tmp, streams + '.tmp', streams + '.report']))} EXIT; "
+        f"trap {q(clean)} EXIT; "
         + " ".join(f"{k}={q(v)}" for k, v in env.items())
         + f" {shlex.join(argv)} 2> {q(EXTRACT_LOG.format(clip=wildcards.clip))}; "
-        f"grep -E {q(STREAM_LINES)} {q(streams + '.report')} > {q(streams + '.tmp')}; "
-        f"mv {q(log_tmp)} {q(output.log)}; mv {q(streams + '.tmp')} {q(streams)}"
+        f"grep -E {q(STREAM_LINES)} {q(report)} > {q(streams_tmp)}; "
+        f"mv {q(log_tmp)} {q(output.log)}; mv {q(streams_tmp)} {q(streams)}"
     )
 
 
