@@ -56,8 +56,7 @@ def main() -> None:
     # 1. bare libvmaf, the same argv, N at a time
     with tempfile.TemporaryDirectory() as tmp:
         def one(c):
-            geo = ClipGeometry(c.ref_path, c.dis_path, c.width, c.height, c.pix_fmt, c.fps,
-                               c.ref_is_raw, c.dis_is_raw, c.dis_width, c.dis_height)  # fmt: skip
+            geo = ClipGeometry.of(c)
             argv = libvmaf_argv(exe, geo, os.path.join(tmp, c.clip_id + ".json"), 1, cfg["scaler"], count_frames=False)
             subprocess.run(argv, check=True)
 

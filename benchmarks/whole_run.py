@@ -50,8 +50,7 @@ def bare_libvmaf(work: Path, cores: int) -> tuple[float, int, int]:
     model = load_teacher().libvmaf_option()
     with tempfile.TemporaryDirectory() as tmp:
         def one(c: corpus.Clip) -> None:
-            geo = ClipGeometry(c.ref_path, c.dis_path, c.width, c.height, c.pix_fmt, c.fps,
-                               c.ref_is_raw, c.dis_is_raw, c.dis_width, c.dis_height)  # fmt: skip
+            geo = ClipGeometry.of(c)
             argv = libvmaf_argv(exe, geo, str(Path(tmp) / f"{c.clip_id}.json"), 1, "bicubic", False, model)
             subprocess.run(argv, check=True)
 

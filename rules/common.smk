@@ -143,18 +143,7 @@ def libvmaf_cmd(wildcards, output, threads):
     stderr to the job's log; then the report's stream lines to `output.streams`, both moved into
     place only when everything succeeded (temporaries removed on any exit)."""
     c = CLIPS[wildcards.clip]
-    geometry = ffmpeg_lib.ClipGeometry(
-        ref_path=c.ref_path,
-        dis_path=c.dis_path,
-        width=c.width,
-        height=c.height,
-        pix_fmt=c.pix_fmt,
-        fps=c.fps,
-        ref_is_raw=c.ref_is_raw,
-        dis_is_raw=c.dis_is_raw,
-        dis_width=c.dis_width,
-        dis_height=c.dis_height,
-    )
+    geometry = ffmpeg_lib.ClipGeometry.of(c)
     log_tmp, streams = f"{output.log}.tmp", output.streams
     streams_tmp, report = f"{streams}.tmp", f"{streams}.report"
     argv = ffmpeg_lib.libvmaf_argv(

@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -125,6 +125,11 @@ class ClipGeometry:
     dis_is_raw: bool
     dis_width: int
     dis_height: int
+
+    @classmethod
+    def of(cls, clip: object) -> ClipGeometry:
+        """The geometry of an ingested clip (a `corpus.Clip`, or anything with these attributes)."""
+        return cls(**{f.name: getattr(clip, f.name) for f in fields(cls)})
 
 
 def _input_args(path: str, raw: bool, width: int, height: int, pix_fmt: str, fps: float) -> list[str]:

@@ -195,8 +195,7 @@ def measure(clips: list[corpus.Clip], exe: str, *, workers: int = 2) -> pl.DataF
     """
 
     def one(c: corpus.Clip) -> pl.DataFrame:
-        geo = ClipGeometry(c.ref_path, c.dis_path, c.width, c.height, c.pix_fmt, c.fps,
-                           c.ref_is_raw, c.dis_is_raw, c.dis_width, c.dis_height)  # fmt: skip
+        geo = ClipGeometry.of(c)
         try:
             res = run_pass(exe, geo)
         except FFmpegError as exc:

@@ -143,6 +143,32 @@ def _cosine(step: int, total: int, lr: float, warmup: int) -> float:
     return lr * (0.5 * (1.0 + np.cos(np.pi * min(1.0, p))) * 0.999 + 0.001)
 
 
+def minibatch_steps(model: torch.nn.Module, opt: Adam, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float,
+                    bs: int, margin: float, g: torch.Generator, every: int,
+                    report: Callable[[int, float], None]) -> None:  # fmt: skip
+    """``steps`` Adam steps over shuffled mini-batches of ``(x, y)`` (reshuffled when a pass runs out),
+    warm-up + cosine learning rate; every ``every`` steps and at the end ``report(step, mean loss)``
+    in eval mode. The pretraining loop of the float and the exact students."""
+    perm, pos, running = torch.randperm(len(x), generator=g), 0, 0.0
+    model.train()
+    for step in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = _cosine(step, steps, lr, max(1, steps // 50))
+        if pos + bs > len(x):
+            perm, pos = torch.randperm(len(x), generator=g), 0
+        idx, pos = perm[pos : pos + bs], pos + bs
+        loss = _loss(model, x[idx], y[idx], margin)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        running += loss.item()
+        if (step + 1) % every == 0 or step + 1 == steps:
+            model.eval()
+            report(step + 1, running / every)
+            model.train()
+            running = 0.0
+
+
 def pretrain(
     arch: str,
     hparams: dict | None = None,
@@ -176,35 +202,19 @@ def pretrain(
         x = torch.tensor(x_np, dtype=torch.float32)
         y = torch.tensor(np.clip(y_np, lo - m, hi + m), dtype=torch.float32)
         opt = Adam(model.parameters(), lr=float(hp["pre_lr"]), weight_decay=float(hp["weight_decay"]))
-        bs = int(hp["pre_batch"])
         n = len(x)
-        perm = torch.randperm(n, generator=g)
-        pos = 0
-        model.train()
-        report = max(1, steps // 20)
-        running = 0.0
-        for step in range(steps):
-            for group in opt.param_groups:
-                group["lr"] = _cosine(step, steps, float(hp["pre_lr"]), max(1, steps // 50))
-            if pos + bs > n:
-                perm = torch.randperm(n, generator=g)
-                pos = 0
-            idx = perm[pos : pos + bs]
-            pos += bs
-            loss = _loss(model, x[idx], y[idx], m)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            running += loss.item()
-            if (step + 1) % report == 0 or step + 1 == steps:
-                with torch.no_grad():
-                    val = float(_loss(model, xv, yv, m))
-                history["step"].append(step + 1)
-                history["loss"].append(running / report)
-                history["val"].append(val)
-                if progress is not None:
-                    progress(step + 1, running / report, val)
-                running = 0.0
+
+        def report(step: int, loss: float) -> None:
+            with torch.no_grad():
+                val = float(_loss(model, xv, yv, m))
+            history["step"].append(step)
+            history["loss"].append(loss)
+            history["val"].append(val)
+            if progress is not None:
+                progress(step, loss, val)
+
+        minibatch_steps(model, opt, x, y, steps, float(hp["pre_lr"]), int(hp["pre_batch"]), m, g,
+                        max(1, steps // 20), report)  # fmt: skip
         n_lbfgs = int(hp.get("pre_lbfgs", 0))
         if n_lbfgs > 0:  # full-batch polish
             nb = min(n, int(hp.get("pre_lbfgs_n", 65536)))

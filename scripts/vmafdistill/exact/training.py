@@ -18,32 +18,19 @@ Progress = Callable[[int, float, float], None] | None
 def _fit(model: ExactStudent, data: tuple[torch.Tensor, ...], steps: int, lr: float, bs: int, margin: float,
          g: torch.Generator, hist: dict, tag: str, progress: Progress) -> None:  # fmt: skip
     from ..adam import Adam
-    from ..train import _cosine, _loss
+    from ..train import _loss, minibatch_steps
 
     x, y, xv, yv = data
+
+    def report(step: int, loss: float) -> None:
+        with torch.no_grad():
+            hist.setdefault(f"{tag}_val", []).append(float(_loss(model, xv, yv, margin)))
+        hist.setdefault(f"{tag}_step", []).append(step)
+        if progress is not None:
+            progress(step, loss, hist[f"{tag}_val"][-1])
+
     opt = Adam(model.parameters(), lr=lr)
-    perm, pos, running, report = torch.randperm(len(x), generator=g), 0, 0.0, max(1, steps // 10)
-    model.train()
-    for step in range(steps):
-        for group in opt.param_groups:
-            group["lr"] = _cosine(step, steps, lr, max(1, steps // 50))
-        if pos + bs > len(x):
-            perm, pos = torch.randperm(len(x), generator=g), 0
-        idx, pos = perm[pos : pos + bs], pos + bs
-        loss = _loss(model, x[idx], y[idx], margin)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        running += loss.item()
-        if (step + 1) % report == 0 or step + 1 == steps:
-            model.eval()
-            with torch.no_grad():
-                hist.setdefault(f"{tag}_val", []).append(float(_loss(model, xv, yv, margin)))
-            hist.setdefault(f"{tag}_step", []).append(step + 1)
-            model.train()
-            if progress is not None:
-                progress(step + 1, running / report, hist[f"{tag}_val"][-1])
-            running = 0.0
+    minibatch_steps(model, opt, x, y, steps, lr, bs, margin, g, max(1, steps // 10), report)
     model.eval()
 
 
