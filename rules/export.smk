@@ -86,6 +86,7 @@ rule final_tiers:
         opset=config["opset"],
         model_config=TIER_MODEL_CONFIG,
         engines_required=config["engines_required"],
+        engine_tolerance=config["engine_tolerance"],
     script:
         "../scripts/final_tiers.py"
 

@@ -48,12 +48,15 @@ for name, spec in p.tiers.items():
             tier=tier, model=model, hparams=hparams, train_meta=meta, frames=frames, clips=clips,
             features_sha=features_sha, summary=summary, folds=folds, fixture=fixture, opset=int(p.opset),
             model_config=dict(p.model_config[name]), engines_required=tuple(p.engines_required), pt_path=pt,
+            engine_tolerance=float(p.engine_tolerance),
         )  # fmt: skip
     except ex.ExportError as exc:
         fail(log, str(exc))
     write_bytes(onnx_out, data)
     write_json(card_out, ex.jsonable(card))
     val = meta["validation"]
+    for line in card["engines"]["warnings"]:
+        log.warning(f"tier {tier.name}: {line}")
     log.info(
         f"tier {tier.name}: {tier.arch}/{tier.pooling} {tier.precision}, {card['n_params']:,} parameters, trained on "
         f"{meta['n_train_rows']} rows of {len(meta['sources'])} sources (best step {history.get('best_step')}, "

@@ -36,12 +36,15 @@ for target in (snakemake.log.report_md, snakemake.output.md):
     write_text(target, markdown)
 log.console.print(gate.rich_table(checks))
 log.plain(escape(markdown))
-failed = gate.failures(checks)
+failed, warned = gate.failures(checks), gate.warnings(checks)
+for c in warned:  # repeated at the end, where they cannot be missed
+    log.warning(escape(f"WARN {c.label}: {c.detail}"))
 if failed:
     for c in failed:
         log.error(escape(f"{c.label}: {c.detail}"))
     names = ", ".join(c.label for c in failed)
     report_at = snakemake.log.report_md
     fail(log, escape(f"gate FAILED ({inputs.teacher.name}): {len(failed)} of {len(checks)} checks failed: {names}; report kept in {report_at}"))
-log.info(escape(f"gate PASSED ({inputs.teacher.name}): {len(checks)} checks; report in {snakemake.output.md}"))
+warn_note = f" with {len(warned)} WARNING(S) above" if warned else ""
+log.info(escape(f"gate PASSED ({inputs.teacher.name}){warn_note}: {len(checks)} checks; report in {snakemake.output.md}"))
 log.close()

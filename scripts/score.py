@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
+from vmafdistill import engines as en  # noqa: E402
 from vmafdistill import export as ex  # noqa: E402
 from vmafdistill.corpus import frame_bytes  # noqa: E402
 from vmafdistill.ffmpeg import ClipGeometry, FFmpegError, PassResult, probe_stream, resolve_ffmpeg, run_pass  # noqa: E402
@@ -130,13 +131,35 @@ def run_libvmaf(exe: str, clip: ClipGeometry, declared: dict, teacher=None) -> P
     return res
 
 
-def student_scores(model: str | Path, feats: np.ndarray) -> tuple[np.ndarray, float, str]:
+#: Engines score.py can run a student on (``vmafdistill.engines``); ort-cpu is the gate's reference.
+SCORE_ENGINES = ("ort-cpu", "onnx-reference", "openvino-f32", "openvino-default", "tract")
+ENGINE_HELP = (
+    "engine that runs the student (default ort-cpu, the gate's reference). openvino-default is OpenVINO as it "
+    "runs out of the box: on CPUs with AVX512-BF16 or AMX it computes in bf16 and rounds scores to 8 significant "
+    "bits (measured up to 0.6 VMAF off, the exact tier included); openvino-f32 compiles with "
+    "INFERENCE_PRECISION_HINT=f32. A warning names the precision an engine chose when it is not float32."
+)
+
+
+def open_engine(name: str, model: str | Path) -> tuple[en.Engine, str | None]:
+    """(the started engine, a warning line when it does not compute in float32 here)."""
+    st = en.probe_engines([name], model)[name]
+    if not st.available:
+        raise ScoreError(f"engine {name} cannot run {model}: {st.reason}")
+    eng = st.engine
+    if eng.precision() == en.F32:
+        return eng, None
+    fix = f"; {eng.fix}" if eng.fix else ""
+    return eng, (f"engine {name} computes in {eng.precision()} on this machine, not float32: scores are rounded "
+                 f"(bf16: 8 significant bits, steps of 0.25-0.5 VMAF above 64){fix}")  # fmt: skip
+
+
+def student_scores(model: str | Path, feats: np.ndarray, engine: en.Engine) -> tuple[np.ndarray, float, str]:
     """(per-frame student scores, the clip's student score by the model's pooling, pooling)."""
     pooling = ex.metadata_of(Path(model)).get("vmafdistill.pooling", "frame")
-    sess = ex.ort_session(model)
-    per_frame = ex.ort_run(sess, feats).astype(np.float64)
+    per_frame = engine.run(model, feats).astype(np.float64)
     if pooling == "clip":
-        clip = float(ex.ort_run(sess, feats.mean(axis=0, keepdims=True))[0])
+        clip = float(engine.run(model, feats.mean(axis=0, keepdims=True))[0])
     else:
         clip = float(per_frame.mean())
     return per_frame, clip, pooling
@@ -165,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "--ffmpeg", default=None, help="ffmpeg with libvmaf (default: env VMAF_FFMPEG, else imageio-ffmpeg's)"
     )
     ap.add_argument("--frames", default=None, help="write per-frame frame, features, teacher, student to this CSV")
+    ap.add_argument("--engine", default="ort-cpu", choices=SCORE_ENGINES, help=ENGINE_HELP)
     args = ap.parse_args(argv)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
@@ -172,9 +196,12 @@ def main(argv: list[str] | None = None) -> int:
             raise ScoreError(f"no such model: {args.model}")
         exe, _ = resolve_ffmpeg(args.ffmpeg)
         teacher = model_teacher(args.model)
+        engine, engine_warning = open_engine(args.engine, args.model)
+        if engine_warning:
+            err.print(f"[bold yellow]warning:[/] {engine_warning}", markup=True)
         res = run_libvmaf(exe, *geometry(args, exe), teacher)
         feats, scores, version = res.features, res.vmaf, res.libvmaf_version
-        student, student_clip, pooling = student_scores(args.model, feats)
+        student, student_clip, pooling = student_scores(args.model, feats, engine)
     except (ScoreError, FFmpegError) as exc:
         err.print(f"[bold red]error:[/] {exc}", markup=True)
         return 1
@@ -186,10 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("clip score", justify="right")
     table.add_row(f"teacher: libvmaf {version} {teacher_model.name} (mean of frames)", f"{teacher_clip:.4f}")
     arch, precision = meta.get("vmafdistill.arch", "?"), meta.get("vmafdistill.precision", "?")
-    label = f"student: {Path(args.model).name} ({arch}, {precision}, {pooling} pooling)"
+    label = f"student: {Path(args.model).name} ({arch}, {precision}, {pooling} pooling, {args.engine} {engine.precision()})"
     table.add_row(label, f"{student_clip:.4f}")
     table.add_row("student - teacher", f"{student_clip - teacher_clip:+.4f}")
     Console(highlight=False).print(table)
+    if engine_warning:  # once more at the end, where it cannot be missed
+        err.print(f"[bold yellow]warning:[/] {engine_warning}", markup=True)
     if args.frames:
         import polars as pl
 

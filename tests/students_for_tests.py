@@ -15,3 +15,35 @@ def random_student(arch: str, seed: int = 0) -> torch.nn.Module:
         for p in model.parameters():
             p.add_(0.2 * torch.randn_like(p))
     return model.eval()
+
+
+def bf16_round(x):  # noqa: ANN001, ANN201 - float32 array
+    """float32 values rounded to bfloat16 (8 significant bits, round to nearest even), as float32."""
+    import numpy as np
+
+    u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    r = ((u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000).astype(np.uint32)
+    return np.where(np.isnan(x), np.float32(np.nan), r.view(np.float32))
+
+
+def bf16_engine():  # noqa: ANN201 - an engines.Engine
+    """ORT CPU with bf16 rounding of its inputs and output, reported as a default-settings engine that
+    chose bf16: the bf16 path of the gate on any CPU (OpenVINO chooses bf16 only where the CPU has it)."""
+    from vmafdistill import engines as E
+
+    class Bf16Sim(E.OrtEngine):
+        settings, fix = "default", "run it in float32 (simulated engine)"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.name = "bf16-sim"
+
+        def _open(self, path):  # noqa: ANN001, ANN202
+            sess = super()._open(path)
+            self.info["precision"] = "bf16 (simulated)"
+            return sess
+
+        def _infer(self, session, x):  # noqa: ANN001, ANN202
+            return bf16_round(super()._infer(session, bf16_round(x)))
+
+    return Bf16Sim()

@@ -11,6 +11,7 @@ import torch
 from onnx import numpy_helper
 
 from vmafdistill import archs, exact, train
+from vmafdistill.contract import GUARD_OPS
 from vmafdistill.synth import BOX_HIGH, BOX_LOW, sample_features
 
 # tiny budgets: these tests check exactness and plumbing, not accuracy
@@ -59,7 +60,9 @@ def rows(model) -> np.ndarray:  # noqa: ANN001
     corners = np.array([[BOX_HIGH[j] if (i >> j) & 1 else BOX_LOW[j] for j in range(6)] for i in range(64)])
     mul = model.in_mul.numpy().astype(np.float64)
     ties = (rng.integers(np.ceil(BOX_LOW * mul), np.floor(BOX_HIGH * mul), (500, 6)) + 0.5) / mul
-    x = np.concatenate([sample_features(3000, 11), rng.uniform(BOX_LOW - span, BOX_HIGH + span, (500, 6)), corners, ties])
+    huge = rng.choice(np.array([-3.4e38, -1e30, 1e30, 3.4e38]), (64, 6))  # finite, far beyond the box
+    x = np.concatenate([sample_features(3000, 11), rng.uniform(BOX_LOW - span, BOX_HIGH + span, (500, 6)), corners, ties,
+                        huge])  # fmt: skip
     return x.astype(np.float32)
 
 
@@ -115,6 +118,32 @@ def test_every_engine_gives_the_same_bits(engine, onnx_file, rows) -> None:  # n
     else:
         got = _tract(path, rows)
     np.testing.assert_array_equal(_bits(ref), _bits(got))
+
+
+def test_inputs_are_clamped_before_they_are_rounded(onnx_file, model, rows) -> None:  # noqa: ANN001
+    """Every op reading the raw input is a clamp (Max/Min) or the non-finite guard: no engine rounds a huge
+    value; a huge feature scores as the box's end does."""
+    proto = onnx.load_from_string(onnx_file[1])
+    readers = {n.op_type for n in proto.graph.node if "features" in n.input}
+    assert readers <= {"Max", "Min", "IsNaN", "IsInf"} and "Round" not in readers
+    x = rows[-64:]
+    box = np.clip(x, np.float32(BOX_LOW), np.float32(BOX_HIGH)).astype(np.float32)
+    np.testing.assert_array_equal(_bits(_ort(onnx_file[1], x)), _bits(_ort(onnx_file[1], box)))
+
+
+@pytest.mark.parametrize("engine", ["ort-cpu", "ort-cpu-noopt", "onnx-reference", "openvino-f32", "openvino-default",
+                                    "tract"])  # fmt: skip
+def test_a_non_finite_feature_scores_nan_on_every_engine(engine, onnx_file, model, rows) -> None:  # noqa: ANN001
+    from vmafdistill import engines
+
+    x = np.repeat(rows[:4], 4, axis=0)
+    bad = [1, 6, 11, 12]
+    for i, v in zip(bad, (np.nan, np.inf, -np.inf, np.nan)):
+        x[i, i % 6] = v
+    want = np.isin(np.arange(len(x)), bad)
+    assert np.array_equal(np.isnan(engines.get_engine(engine).run(onnx_file[0], x)), want)
+    with torch.no_grad():
+        assert np.array_equal(np.isnan(model(torch.from_numpy(x)).numpy()), want)
 
 
 def test_batch_of_one_equals_the_batch(onnx_file, rows) -> None:  # noqa: ANN001
@@ -175,7 +204,7 @@ def test_export_contract_size_and_determinism(model, onnx_file) -> None:  # noqa
     assert [d.dim_param for d in proto.graph.output[0].type.tensor_type.shape.dim] == ["N"]
     assert {p.key: p.value for p in proto.metadata_props} == META
     ops = {n.op_type for n in proto.graph.node}
-    assert ops <= {"Mul", "Round", "Max", "Min", "Sub", "MatMul", "Add", "Floor", "Relu", "Clip", "Cast"}
+    assert ops <= {"Mul", "Round", "Max", "Min", "Sub", "MatMul", "Add", "Floor", "Relu", "Clip", "Cast", *GUARD_OPS}
     with pytest.raises(exact.BoundError, match="not calibrated"):
         exact.to_onnx(exact.build_exact(), META)
 
@@ -357,7 +386,7 @@ def test_chroma_fix_is_proven_and_fits_the_contract(model16, onnx16, teacher16) 
     proto = onnx.load_from_string(data)
     assert len(data) <= 10_240 and len(meta) == 9 and {p.key: p.value for p in proto.metadata_props} == meta
     assert {n.op_type for n in proto.graph.node} <= {"Mul", "Round", "Max", "Min", "Sub", "MatMul", "Add", "Floor",
-                                                     "Relu", "Clip", "Cast"}  # fmt: skip
+                                                     "Relu", "Clip", "Cast", *GUARD_OPS}  # fmt: skip
     lo, hi = generic_box(teacher16)  # speed_chroma's box end widened to hold c (1 - adm3) at adm3's low end
     high = float(model16.q_hi[2]) / float(model16.in_mul[2])
     assert high >= 120.0 * (1.0 - lo[0]) - 1.0 / float(model16.in_mul[2]) and high > hi[2]

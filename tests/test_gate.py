@@ -263,6 +263,52 @@ def test_report_markdown_names_failures(gate_dir):
     json.dumps(rep, allow_nan=False)
 
 
+def test_an_engine_default_that_moves_scores_warns_by_name(gate_dir):
+    """engine_defaults[tier]: a default-settings engine computing in bf16 (simulated here, on any CPU) is a
+    WARN naming the engine, its precision, the VMAF error and the fix; it never fails the gate."""
+    from students_for_tests import bf16_engine
+    from vmafdistill import engines as en
+    from vmafdistill.gate.engine_checks import summarise
+
+    tier = _tiers()["nano"]
+    x = sample_features(500, seed=3)
+    table = summarise(en.engine_table(gate_dir / "nano.onnx", {"synthetic": x}, [bf16_engine(), "openvino-f32"]),
+                      gate.Thresholds().engines_required)  # fmt: skip
+    th = gate.Thresholds(**LENIENT)
+    c = gate.check_engine_defaults(tier, table, th)
+    assert c.status == "WARN" and c.passed and not c.failed and c.label == "engine_defaults[nano]"
+    line = c.values["warnings"][0]
+    assert line.startswith("bf16-sim (its default settings) computes in bf16 (simulated) here: up to ")
+    vmaf = float(line.split("up to ")[1].split(" VMAF")[0])
+    assert vmaf > th.engine_tolerance and "fix: run it in float32 (simulated engine)" in line
+    # within tolerance (a wide one): a plain pass that still shows the engine and its figure
+    quiet = gate.check_engine_defaults(tier, table, gate.Thresholds(**LENIENT, engine_tolerance=10.0))
+    assert quiet.status == "PASS" and "bf16-sim (bf16 (simulated))" in quiet.detail
+    # the report: verdict PASS with the warning at its top, in JSON and Markdown
+    inputs = _inputs(gate_dir)
+    checks, tables = gate.run_checks(inputs, th)
+    rep = gate.report([*checks, c], th, inputs, tables)
+    assert rep["verdict"] == "PASS" and rep["warnings"][-1] == f"engine_defaults[nano]: {c.detail}"
+    n = len(rep["warnings"])  # OpenVINO's real default adds its own on a CPU with AVX512-BF16/AMX
+    md = gate.report_markdown(rep)
+    assert md.startswith(f"# Gate: PASS ({n} warning{'s' * (n > 1)})") and f"- **WARN** engine_defaults[nano]: {line}" in md
+
+
+def test_openvino_default_is_judged_as_it_runs_here(gate_dir):
+    """The real openvino-default row: a WARN exactly when OpenVINO chose a precision other than f32 on
+    this CPU and moved scores past engine_tolerance (AVX512-BF16/AMX: bf16), else a pass."""
+    checks, tables = gate.run_checks(_inputs(gate_dir), gate.Thresholds(**LENIENT))
+    row = {e["engine"]: e for e in tables["nano"]}["openvino-default"]
+    c = _by_label(checks)["engine_defaults[nano]"]
+    moved = row["max_abs_diff"] > gate.Thresholds().engine_tolerance
+    assert row["settings"] == "default" and row["precision"] in ("f32", "bf16")
+    assert moved == (row["precision"] == "bf16")
+    assert (c.status == "WARN") == moved and not c.failed
+    if moved:
+        assert "openvino-default (its default settings) computes in bf16 here" in c.detail
+        assert "INFERENCE_PRECISION_HINT': 'f32'" in c.detail
+
+
 # ------------------------------------------------------------------------------------------------
 # end to end: `snakemake gate` on the tiny corpus (real ffmpeg/libvmaf, short training budgets)
 
@@ -289,6 +335,11 @@ def test_gate_end_to_end(tiny_gate):
     assert (work / "logs/gate/report.md").read_text() == (work / "results/gate/report.md").read_text()
     exact_engines = {e["engine"]: e for e in report["engines"]["exact"]}
     for eng in ("ort-cpu-noopt", "onnx-reference", "openvino-f32", "openvino-default", "tract", "torch"):
+        if exact_engines[eng]["precision"] != "f32":  # OpenVINO's default on AVX512-BF16/AMX: bf16, a WARN
+            assert eng == "openvino-default" and exact_engines[eng]["max_abs_diff"] > 1e-4
+            assert any(w.startswith("engine_defaults[exact]: openvino-default") for w in report["warnings"])
+            assert "WARN engine_defaults[exact]: openvino-default" in proc.stderr.split("gate PASSED")[0][-3000:]
+            continue
         assert exact_engines[eng]["status"] == "compared" and exact_engines[eng]["max_ulp"] == 0, eng  # same bits
     float_engines = {e["engine"]: e for e in report["engines"]["nano"]}
     assert all(float_engines[e]["max_abs_diff"] <= 1e-4 for e in ("onnx-reference", "openvino-f32", "tract"))
@@ -357,6 +408,42 @@ def test_report_after_a_run(tiny_gate):
     html = out.read_text(errors="replace")
     for needle in ("residuals.png", "fold_plcc.png", "summary.csv", "report.md", "nano.json", "leave-one-source-out"):
         assert needle in html, needle
+
+
+@pytest.fixture(scope="module")
+def bars_gate(tmp_path_factory):
+    """The default config's accuracy bars on students a user should not ship: `linear` (a real least-squares
+    fit: PLCC ~0.99, RMSE several VMAF) and an under-trained nano (30 pretraining steps), beside the teacher
+    itself as a student (`reweight_svm` at its start: the SVM), which the same bars let through."""
+    from tiny import FAST, build_tiny_corpus, snakemake
+
+    root = build_tiny_corpus(tmp_path_factory.mktemp("bars_corpus"))
+    work = tmp_path_factory.mktemp("work_bars")
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())  # the defaults: no threshold is changed
+    cfg["data_root"] = str(root)
+    cfg["archs"] = {"linear": {}, "nano": {**FAST, "pre_steps": 30, "ft_steps": 5}, "reweight_svm": {"ft_steps": 0}}
+    cfg["tiers"] = {"linear": {"max_bytes": 10_240, "arch": "linear", "pooling": "frame", "precision": "fp32"},
+                    "undertrained": {"max_bytes": 10_240, "arch": "nano", "pooling": "frame", "precision": "fp32"},
+                    "svm": {"max_bytes": 10**6, "arch": "reweight_svm", "pooling": "frame", "precision": "fp32"}}
+    (work / "bars.yaml").write_text(yaml.safe_dump(cfg))
+    proc = snakemake(work, "--cores", "2", "gate", "--configfile", str(work / "bars.yaml"), "--replace-workflow-config")
+    return work, proc
+
+
+def test_default_accuracy_bars_fail_students_not_to_ship(bars_gate):
+    work, proc = bars_gate
+    assert proc.returncode != 0
+    report = json.loads((work / "logs/gate/report.json").read_text())
+    assert report["thresholds"]["rmse_max"] == 0.05 and report["thresholds"]["max_abs_error_max"] == 0.25
+    checks = {c["check"]: c for c in report["checks"]}
+    for tier in ("linear", "undertrained"):
+        c = checks[f"loso_accuracy[{tier}]"]
+        assert not c["passed"] and "ABOVE rmse_max 0.05" in c["detail"], c["detail"]
+        assert f"loso_accuracy[{tier}]" in report["failed"] and f"loso_accuracy[{tier}]" in proc.stderr
+    assert checks["loso_accuracy[linear]"]["values"]["plcc_mean"] >= 0.97  # correlation bars alone let it through
+    assert checks["loso_accuracy[linear]"]["values"]["rmse_mean"] > 1.0
+    svm = checks["loso_accuracy[svm]"]
+    assert svm["passed"] and svm["values"]["rmse_mean"] < 1e-3, svm["detail"]
 
 
 def test_bound_check_proves_only_an_exact_graph(gate_dir):

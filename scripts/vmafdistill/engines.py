@@ -37,7 +37,13 @@ KNOWN_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "OpenVI
                    "WebGpuExecutionProvider")  # fmt: skip
 #: Options that keep a provider in float32 (CUDA's default allows TF32 matmuls on Ampere and later).
 PROVIDER_OPTIONS: dict[str, dict[str, str]] = {"CUDAExecutionProvider": {"use_tf32": "0"}}
+#: What each provider computes in with its default options (a ``-default`` engine runs them), when not float32.
+PROVIDER_DEFAULT_PRECISION: dict[str, str] = {"CUDAExecutionProvider": "tf32 (matmuls, Ampere and later)"}
 CHUNK_ROWS = 65_536
+#: The precision an engine computes in when it keeps float32 throughout (the exact tier's scope).
+F32 = "f32"
+#: How to keep OpenVINO's CPU plugin in float32 (its default on CPUs with AVX512-BF16 or AMX is bf16).
+OPENVINO_FIX = "compile_model(model, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'}) (engine openvino-f32)"
 
 
 class NotChecked(Exception):
@@ -51,6 +57,10 @@ class Engine:
     name: str = "?"
     module: str = ""
     chunk_rows: int = CHUNK_ROWS
+    #: ``default``: the engine as a user runs it out of the box; ``pinned``: settings that keep float32
+    settings: str = "pinned"
+    #: for a ``default`` engine, the setting that makes it compute in float32
+    fix: str = ""
 
     def __init__(self, module: str | None = None) -> None:
         self.module = module or self.module
@@ -59,6 +69,10 @@ class Engine:
 
     def describe(self) -> str:
         return self.name
+
+    def precision(self) -> str:
+        """What the engine computes in once started (``F32`` unless it says otherwise)."""
+        return str(self.info.get("precision", F32))
 
     def _import(self) -> Any:
         return importlib.import_module(self.module)
@@ -93,13 +107,19 @@ class Engine:
 class OrtEngine(Engine):
     """ONNX Runtime with one execution provider, 1 intra/inter-op thread, all optimisations or none."""
 
-    def __init__(self, provider: str = CPU, optimize: bool = True, module: str = "onnxruntime") -> None:
+    def __init__(self, provider: str = CPU, optimize: bool = True, module: str = "onnxruntime",
+                 defaults: bool = False) -> None:  # fmt: skip
         super().__init__(module)
         self.provider, self.optimize = provider, optimize
-        self.name = provider_engine_name(provider) + ("" if optimize else "-noopt")
+        self.options = None if defaults else PROVIDER_OPTIONS.get(provider)
+        self.name = provider_engine_name(provider) + ("" if optimize else "-noopt") + ("-default" if defaults else "")
+        if defaults:
+            self.settings = "default"
+            pinned = PROVIDER_OPTIONS.get(provider, {})
+            self.fix = f"provider options {pinned} (engine {provider_engine_name(provider)})" if pinned else ""
 
     def describe(self) -> str:
-        opts = PROVIDER_OPTIONS.get(self.provider)
+        opts = self.options or ("(default options)" if self.settings == "default" else None)
         return (f"onnxruntime {self.provider}{f' {opts}' if opts else ''}, "
                 f"graph optimisations {'all' if self.optimize else 'none'}, 1 thread")  # fmt: skip
 
@@ -112,10 +132,12 @@ class OrtEngine(Engine):
             raise NotChecked("not installed in this onnxruntime build")
         from .onnxrun import session
 
-        sess = session(path, self.provider, self.optimize, 1, PROVIDER_OPTIONS.get(self.provider), self.module)
+        sess = session(path, self.provider, self.optimize, 1, self.options, self.module)
         if self.provider not in sess.get_providers():
             raise NotChecked(f"fell back to CPU (session providers: {', '.join(sess.get_providers())})")
-        self.info = {"onnxruntime": ort.__version__, "providers": sess.get_providers()}
+        default = self.settings == "default" and self.provider in PROVIDER_DEFAULT_PRECISION
+        self.info = {"onnxruntime": ort.__version__, "providers": sess.get_providers(),
+                     "precision": PROVIDER_DEFAULT_PRECISION[self.provider] if default else F32}  # fmt: skip
         return sess
 
     def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
@@ -145,9 +167,11 @@ class OpenVinoEngine(Engine):
     def __init__(self, name: str, config: dict[str, Any] | None = None, module: str | None = None) -> None:
         super().__init__(module)
         self.name, self.config = name, dict(config or {})
+        if not self.config:
+            self.settings, self.fix = "default", OPENVINO_FIX
 
     def describe(self) -> str:
-        chose = f"; chose {self.info['inference_precision']}, {self.info['threads']} thread(s)" if self.info else ""
+        chose = f"; chose {self.info['precision']}, {self.info['threads']} thread(s)" if self.info else ""
         return f"OpenVINO CPU {self.config or '(default settings)'}{chose}"
 
     def _open(self, path: Path) -> Any:
@@ -155,7 +179,7 @@ class OpenVinoEngine(Engine):
         compiled = ov.Core().compile_model(str(path), "CPU", self.config)
         self.info = {
             "openvino": ov.get_version(),
-            "inference_precision": str(compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()),
+            "precision": str(compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()),
             "threads": int(compiled.get_property("INFERENCE_NUM_THREADS")),
             "streams": int(compiled.get_property("NUM_STREAMS")),
             "execution_mode": str(compiled.get_property("EXECUTION_MODE_HINT")),
@@ -247,7 +271,9 @@ def engine_names(include_missing: bool = True) -> list[str]:
     available = _ort_providers()[1]
     compute = [p for p in available if p != CPU and p not in NON_COMPUTE_PROVIDERS]
     missing = [p for p in KNOWN_PROVIDERS if p not in available] if include_missing else []
-    ort = ["ort-cpu", "ort-cpu-noopt", *(provider_engine_name(p) for p in compute + missing)]
+    ort = ["ort-cpu", "ort-cpu-noopt"]
+    for p in compute + missing:  # as recommended, then as a user runs it by default (where they differ)
+        ort += [provider_engine_name(p)] + ([provider_engine_name(p) + "-default"] if p in PROVIDER_OPTIONS else [])
     return [*ort, "onnx-reference", "openvino-f32", "openvino-default", "tract", "torch"]
 
 
@@ -264,6 +290,9 @@ def get_engine(name: str) -> Engine:
         by_short = {provider_engine_name(p): p for p in _ort_providers()[0] + [CPU]}
         if name in by_short:
             return OrtEngine(by_short[name])
+        base = name.removesuffix("-default")
+        if base in by_short and by_short[base] in PROVIDER_OPTIONS:
+            return OrtEngine(by_short[base], defaults=True)
     raise KeyError(f"unknown engine {name!r}; known: {', '.join(engine_names())}")
 
 
@@ -307,7 +336,7 @@ def probe_engines(names: list[str | Engine], model_path: str | Path) -> dict[str
         try:
             eng.start(model_path)
         except Exception as exc:  # noqa: BLE001 - every start failure is reported, never raised
-            out[eng.name] = EngineStatus(eng.name, False, _why(exc), eng.describe(), time.perf_counter() - t0)
+            out[eng.name] = EngineStatus(eng.name, False, _why(exc), eng.describe(), time.perf_counter() - t0, engine=eng)
             continue
         out[eng.name] = EngineStatus(eng.name, True, "", eng.describe(), time.perf_counter() - t0, dict(eng.info), eng)
     return out
@@ -353,8 +382,11 @@ def engine_table(model_path: str | Path, datasets: dict[str, np.ndarray], engine
     rows = []
     for name, st in statuses.items():
         for k, x in datasets.items():
+            eng = st.engine
             row: dict[str, Any] = {"engine": name, "dataset": k, "reference": ref_status.name,
-                                   "description": st.description, "info": st.info, "start_s": st.start_s}  # fmt: skip
+                                   "description": st.description, "info": st.info, "start_s": st.start_s,
+                                   "settings": eng.settings if eng else "", "fix": eng.fix if eng else "",
+                                   "precision": eng.precision() if eng else ""}  # fmt: skip
             if not ref_status.available:
                 row.update(status="not checked", reason=f"reference {ref_status.name}: {ref_status.reason}")
             elif not st.available:
@@ -371,6 +403,6 @@ def engine_table(model_path: str | Path, datasets: dict[str, np.ndarray], engine
     return rows
 
 
-__all__ = ["CHUNK_ROWS", "Engine", "EngineStatus", "KNOWN_PROVIDERS", "NotChecked",
+__all__ = ["CHUNK_ROWS", "F32", "OPENVINO_FIX", "Engine", "EngineStatus", "KNOWN_PROVIDERS", "NotChecked",
            "OnnxReferenceEngine", "OpenVinoEngine", "OrtEngine", "TorchEngine", "TractEngine", "compare",
            "engine_names", "engine_table", "get_engine", "probe_engines", "provider_engine_name"]  # fmt: skip

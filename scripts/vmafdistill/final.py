@@ -47,10 +47,11 @@ def train_final(tier: ex.TierSpec, hparams: dict, clips: pl.DataFrame, frames: p
 
 def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict, frames: pl.DataFrame, clips: pl.DataFrame,  # noqa: ANN001
                 features_sha: str, summary: pl.DataFrame, folds: pl.DataFrame, fixture: dict, opset: int,
-                model_config: dict, engines_required: tuple[str, ...], pt_path: Path) -> tuple[bytes, dict[str, Any]]:  # fmt: skip
+                model_config: dict, engines_required: tuple[str, ...], pt_path: Path,
+                engine_tolerance: float = 1e-4) -> tuple[bytes, dict[str, Any]]:  # fmt: skip
     """(the .onnx bytes, the model card) of a tier; ExportError when the export breaks its contract."""
     from .gate import synthetic_rows
-    from .gate.engine_checks import engine_rows, summarise
+    from .gate.engine_checks import default_warnings, engine_rows, summarise
 
     teacher = hp_teacher(hparams)
     features = teacher.features
@@ -99,5 +100,6 @@ def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict, fr
         libvmaf_version=versions[0], loso=ex.loso_metrics(summary_row),
         heldout=ex.heldout_errors(folds, summary_row, tier.arch, tier.pooling), cost=cost, golden=golden,
         model_config=model_config, training=training, engines=table, teacher=teacher,
+        engine_warnings=default_warnings(table, engine_tolerance),
     )  # fmt: skip
     return data, card

@@ -58,8 +58,19 @@ class Student(nn.Module):
         """The score before the clamp, shape [N]."""
         return self.body((self.fix_inputs(x) - self.mean) / self.std)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """The score of finite rows (the clamped body): what the ONNX graph computes before its guard."""
         return torch.clamp(self.raw(x), self.lo, self.hi)
+
+    #: False while exporting: the ONNX graph appends the same guard in one engine-neutral form
+    guarded = True
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``score``; a row with a NaN or infinite feature scores NaN (the contract: ``vmafdistill.contract``)."""
+        y = self.score(x)
+        if not self.guarded:
+            return y
+        return torch.where(torch.isfinite(x).all(dim=1), y, torch.full_like(y, float("nan")))
 
     # -- scaler -------------------------------------------------------------------------------
     def set_scaler(self, mean, std) -> None:

@@ -33,6 +33,10 @@ class JobLog:
             self._fh.write(Console(file=None, no_color=True).render_str(message).plain + "\n")
             self._fh.flush()
 
+    def warning(self, message: str) -> None:
+        self.console.print(f"[bold yellow]warning:[/] {message}")
+        self.plain(f"warning: {message}")
+
     def error(self, message: str) -> None:
         self.console.print(f"[bold red]error:[/] {message}")
         self.plain(f"error: {message}")

@@ -8,10 +8,9 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..contract import BATCH_DIM, INPUT, OUTPUT, nonfinite_guard
 from .model import ZERO_EXP, ExactStudent
 from .prover import BoundError, check_bound
-
-INPUT, OUTPUT, BATCH_DIM = "features", "vmaf", "N"
 
 
 def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int = 20):  # noqa: ANN202
@@ -40,9 +39,10 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
     m.eval()
     try:
         with torch.no_grad():
-            t = node("Round", [node("Mul", [INPUT, const("in_mul", m.in_mul)], "x_scaled")], "x_round")  # half-even
-            t = node("Max", [t, const("in_low", m.q_lo)], "x_low")
-            t = node("Min", [t, const("in_high", m.q_hi)], "x_box")
+            # clamp to the box first, then scale and round (half-even): no engine rounds a huge value
+            t = node("Max", [INPUT, const("in_low_raw", m.q_lo / m.in_mul)], "x_low")
+            t = node("Min", [t, const("in_high_raw", m.q_hi / m.in_mul)], "x_high")
+            t = node("Round", [node("Mul", [t, const("in_mul", m.in_mul)], "x_scaled")], "x_box")
             if m.chroma_fix is not None:
                 t = _proto_chroma(m, t, node, const)
             t = node("Sub", [t, const("in_center", m.q_c)], "a0")
@@ -52,7 +52,10 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
     finally:
         m.train(was)
     t = node("Mul", [t, const("out_mul", out_mul)], "score")
-    node("Clip", [t, const("score_low", m.lo), const("score_high", m.hi)], OUTPUT)
+    node("Clip", [t, const("score_low", m.lo), const("score_high", m.hi)], OUTPUT + "_unguarded")
+    guard, guard_inits = nonfinite_guard(OUTPUT + "_unguarded")  # a row with a NaN/inf feature: NaN
+    nodes.extend(guard)
+    inits.extend(guard_inits)
     io = ([helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, [BATCH_DIM, len(m.q_c)])],
           [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [BATCH_DIM])])  # fmt: skip
     proto = helper.make_model(helper.make_graph(nodes, "vmafdistill_exact", *io, inits), ir_version=10,
@@ -66,14 +69,16 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
 def _proto_chroma(m: ExactStudent, t: str, node: Callable[..., str], const: Callable[..., str]) -> str:
     """The chroma correction's nodes on the clipped rounded inputs ``t`` (the module docstring's form)."""
     g, a, k, mul = m._chroma()
-    z = node("Min", [node("Mul", [INPUT, const("cz_mul", 2.0**ZERO_EXP)], "cz_x"), const("one", 1.0)], "cz_hi")
-    z = node("Round", [node("Max", [z, const("neg_one", -1.0)], "cz_lo")], "cz")  # -1, 0 or 1
+    z = node("Min", [INPUT, const("cz_high", 2.0**-ZERO_EXP)], "cz_hi")  # clamp, then scale and round
+    z = node("Max", [z, const("cz_low", -(2.0**-ZERO_EXP))], "cz_lo")
+    z = node("Round", [node("Mul", [z, const("cz_mul", 2.0**ZERO_EXP)], "cz_x")], "cz")  # -1, 0 or 1
     keep = node("Relu", [node("Sub", [const("cz_col", m._onehot(g)), node("Mul", [z, z], "cz2")], "cz_g")], "keep")
     qa = node("MatMul", [t, const("adm3_e", m._onehot(a)[:, None], True)], "adm3")  # [N, 1]
     corr = node("Add", [node("Mul", [qa, const("corr_mul", mul)], "corr_m"), const("corr_add", k)], "corr_s")
     delta = node("Sub", [node("Round", [corr], "corr"), t], "corr_d")
     t = node("Add", [t, node("Mul", [delta, keep], "corr_k")], "x_fix")
-    return node("Min", [node("Max", [t, "in_low"], "x_fix_lo"), "in_high"], "x_fix_box")
+    t = node("Max", [t, const("in_low", m.q_lo)], "x_fix_lo")
+    return node("Min", [t, const("in_high", m.q_hi)], "x_fix_box")
 
 
 def _proto_layer(m: ExactStudent, i: int, a: str, node: Callable[..., str], const: Callable[..., str]) -> str:

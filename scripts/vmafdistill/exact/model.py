@@ -138,12 +138,12 @@ class ExactStudent(Student):
 
     def _input(self, x: torch.Tensor) -> torch.Tensor:
         """The centred integer inputs (constant in training: no gradient flows to ``x``)."""
-        x = x.to(torch.float32)
-        q = torch.minimum(torch.maximum(torch.round(x * self.in_mul), self.q_lo), self.q_hi)
+        x = x.to(torch.float32)  # clamped to the box, then scaled and rounded, as the graph does
+        q = torch.round(torch.minimum(torch.maximum(x, self.q_lo / self.in_mul), self.q_hi / self.in_mul) * self.in_mul)
         fix = self._chroma()
         if fix is not None:  # the graph's ops, in its order (every value exact)
             g, a, k, m = fix
-            z = torch.round(torch.clamp(x * 2.0**ZERO_EXP, -1.0, 1.0))
+            z = torch.round(torch.clamp(x, -(2.0**-ZERO_EXP), 2.0**-ZERO_EXP) * 2.0**ZERO_EXP)
             keep = torch.relu(self._onehot(g) - z * z)
             corr = torch.round(q[:, a : a + 1] * m + k)
             q = torch.minimum(torch.maximum(q + keep * (corr - q), self.q_lo), self.q_hi)

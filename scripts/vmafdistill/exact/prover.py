@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..contract import GUARD_OPS
 from .model import LIMIT, ExactStudent
 
 
@@ -37,7 +38,9 @@ def prove_bound(obj: ExactStudent | bytes) -> dict[str, Any]:
     and partial sum is, in grid units, an integer of magnitude < 2^24 (exact in float32 in any order,
     FMA or not). A dot product's partial sums are bounded by sum |w| max|a| + |b|; MatMul weights must
     be integer-valued. The raw input may only see ops exact on every float (Mul by 2^k >= 1, Round,
-    Floor, Max, Min); NaN inputs are outside the proof. Returns ``ok``, ``problems``, ``worst``
+    Floor, Max, Min) and the non-finite guard (``contract.nonfinite_guard``: a row mask from IsNaN/IsInf
+    and a final Where(mask, NaN, value), which passes the proven value through); a row with a NaN or
+    infinite feature scores NaN and is outside the proof. Returns ``ok``, ``problems``, ``worst``
     (largest magnitude, grid units), ``margin_bits`` = log2(2^24 / worst) and per dot product its
     worst partial sum and margin (``layers``)."""
     import onnx
@@ -48,7 +51,10 @@ def prove_bound(obj: ExactStudent | bytes) -> dict[str, Any]:
     proto = _proto(obj) if isinstance(obj, ExactStudent) else onnx.load_from_string(obj)
     arrays = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
     ints = {n for n, v in arrays.items() if v.dtype in (np.int8, np.int16, np.int32)}
-    problems = [f"initializer {n} is {v.dtype}" for n, v in arrays.items() if v.dtype != np.float32 and n not in ints]
+    # the non-finite guard's constants (its reduction axis, NaN) are read by guard ops only
+    guard_only = {n for n in arrays if all(nd.op_type in GUARD_OPS for nd in proto.graph.node if n in nd.input)}
+    problems = [f"initializer {n} is {v.dtype}" for n, v in arrays.items()
+                if v.dtype != np.float32 and n not in ints and n not in guard_only]  # fmt: skip
     problems += [f"node {nd.name} reads integer initializer {n} (only Cast may)"
                  for nd in proto.graph.node for n in nd.input if n in ints and nd.op_type != "Cast"]  # fmt: skip
     # fact: (lo, hi, grid exponent) per channel (last axis; [1] broadcasts); grid None: arbitrary float
@@ -60,9 +66,20 @@ def prove_bound(obj: ExactStudent | bytes) -> dict[str, Any]:
     psum: dict[str, np.ndarray] = {}
     layers: list[dict[str, Any]] = []
     worst = 1.0
+    masks: set[str] = set()  # boolean/0-1 row masks of the non-finite guard (never enter the arithmetic)
+    raw = {i.name for i in proto.graph.input}
     for nd in proto.graph.node if not problems else ():
         op, ins, out = nd.op_type, list(nd.input), nd.output[0]
         fail = lambda why: problems.append(f"node {nd.name} ({op}): {why}")  # noqa: E731
+        if op in ("IsNaN", "IsInf") and ins[0] in raw or op in ("Or", "Cast", "ReduceMax", "Greater") and ins[0] in masks:
+            masks.add(out)
+            continue
+        if op == "Where" and ins[0] in masks:  # the guard: NaN where a row is not finite, else the proven value
+            if ins[2] not in facts or not np.all(np.isnan(arrays.get(ins[1], np.zeros(1)))):
+                fail("a Where other than the non-finite guard (mask, NaN, proven value)")
+                break
+            facts[out] = facts[ins[2]]
+            continue
         if op == "Cast":
             v, to = arrays.get(ins[0]), next((a.i for a in nd.attribute if a.name == "to"), None)
             if ins[0] not in ints or to != onnx.TensorProto.FLOAT or np.abs(v.astype(np.int64)).max() > LIMIT:

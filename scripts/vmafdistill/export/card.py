@@ -12,13 +12,18 @@ import polars as pl
 from .onnx_graph import BATCH_DIM, INPUT, OUTPUT
 from .tiers import ExportError, TierSpec
 
-#: How to run a float tier in float32 on OpenVINO (its CPU plugin may pick bf16 on CPUs with AVX512-BF16/AMX).
+#: How to run a tier in float32 on OpenVINO (its CPU plugin picks bf16 by default on CPUs with AVX512-BF16/AMX).
 OPENVINO_NOTE = (
-    "OpenVINO's CPU plugin runs bf16 by default on CPUs with AVX512-BF16 or AMX; for float32 compile with "
-    "core.compile_model(path, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'}) (gate engine openvino-f32); the `exact` "
-    "tier gives the same bits in float32 on every engine"
+    "OpenVINO's CPU plugin computes in bf16 by default on CPUs with AVX512-BF16 or AMX (8 significant bits: "
+    "the output itself is rounded to steps of 0.25-0.5 VMAF above 64), for every tier, the exact one included; "
+    "compile with core.compile_model(path, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'}) (gate engine openvino-f32)"
 )
-
+#: The scope of the exact tier's claim (every card, the README and the gate say the same).
+EXACT_SCOPE = (
+    "the same bits on every engine that computes in float32 (ORT CPU, onnx.reference, OpenVINO with "
+    "INFERENCE_PRECISION_HINT=f32, tract, torch; any summation order, SIMD width or FMA); not on an engine that "
+    "computes in bf16, fp16 or TF32 (OpenVINO's CPU default on AVX512-BF16/AMX CPUs), where no float32 graph is exact"
+)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -100,6 +105,7 @@ def model_card(
     training: dict[str, Any],
     engines: list[dict[str, Any]] | None = None,
     teacher=None,  # noqa: ANN001 - a teacher.Teacher (default vmaf_v0.6.1)
+    engine_warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """The model card (``results/export/{tier}.json``) of an exported tier."""
     from ..teacher import load_teacher
@@ -142,6 +148,8 @@ def model_card(
             "what": "this file on every engine vs ORT CPU (all optimisations, 1 thread), measured at export; "
             "the gate measures again",
             "openvino_fp32": OPENVINO_NOTE,
+            "warnings": list(engine_warnings or []),
+            "scope": EXACT_SCOPE if tier.precision == "exact" else "float32 on every engine that computes in float32",
             "table": engines or [],
         },
     }

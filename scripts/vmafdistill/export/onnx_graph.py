@@ -26,12 +26,9 @@ import io
 import warnings
 from pathlib import Path
 
+from ..contract import BATCH_DIM, INPUT, MIN_OPSET, OUTPUT, add_nonfinite_guard
 from .tiers import ExportError, TierSpec
 
-INPUT = "features"
-OUTPUT = "vmaf"
-BATCH_DIM = "N"
-MIN_OPSET = 17
 METADATA_KEYS = (
     "vmafdistill.arch",
     "vmafdistill.features",
@@ -46,13 +43,17 @@ METADATA_KEYS = (
 
 
 def torch_to_onnx(model, opset: int = MIN_OPSET):  # noqa: ANN001, ANN201 - torch module -> ModelProto
-    """fp32 export of a student with the legacy TorchScript exporter (deterministic, fast)."""
+    """fp32 export of a student's score with the legacy TorchScript exporter (deterministic, fast); without
+    the non-finite guard, which ``build_onnx`` appends after any precision conversion."""
     import onnx
     import torch
 
     if opset < MIN_OPSET:
         raise ExportError(f"opset {opset} < {MIN_OPSET}")
     buf = io.BytesIO()
+    # the score alone: the guard is appended in ONNX, one form for every engine (torch's own export of
+    # isfinite(...).all() mixes dtypes in an Or that tract refuses)
+    guarded, model.guarded = model.guarded, False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
         torch.onnx.export(
@@ -66,6 +67,7 @@ def torch_to_onnx(model, opset: int = MIN_OPSET):  # noqa: ANN001, ANN201 - torc
             do_constant_folding=True,
             dynamo=False,
         )
+    model.guarded = guarded
     return onnx.load_from_string(buf.getvalue())
 
 
@@ -109,6 +111,7 @@ def build_onnx(model, precision: str, meta: dict[str, str], opset: int = MIN_OPS
         proto = to_int8_dynamic(proto)
     elif precision != "fp32":
         raise ExportError(f"unknown precision {precision!r} (fp32, fp16, int8, exact)")
+    proto = add_nonfinite_guard(proto)
     del proto.metadata_props[:]
     onnx.helper.set_model_props(proto, dict(sorted(meta.items())))
     features = meta.get("vmafdistill.features", "?").split(",")
@@ -152,6 +155,8 @@ def check_contract(data: bytes, min_opset: int = MIN_OPSET) -> None:
                 problems.append(f"{vi.name} is {TensorProto.DataType.Name(vi.type.tensor_type.elem_type)}, not FLOAT")
             if shape(vi) != want:
                 problems.append(f"{vi.name} has shape {shape(vi)}, expected {want}")
+    if not any(n.op_type == "Where" and list(n.output) == [OUTPUT] for n in proto.graph.node):
+        problems.append(f"{OUTPUT} is not written by the non-finite guard (contract.nonfinite_guard)")
     external = [t.name for t in proto.graph.initializer if t.data_location == TensorProto.EXTERNAL]
     if external:
         problems.append(f"initializers stored as external data: {external}")

@@ -34,7 +34,8 @@ PRECISION_NOTES = {
     ),
     "exact": (
         "integer-valued float32 arithmetic with every partial sum below 2^24 (proved from the weights at export): "
-        "bit-identical on every IEEE-754 engine, any summation order, SIMD width or FMA"
+        "bit-identical on every engine that computes in float32, any summation order, SIMD width or FMA (not on "
+        "engines that compute in bf16/fp16/TF32, such as OpenVINO's CPU default on AVX512-BF16/AMX CPUs)"
     ),
 }
 

@@ -47,6 +47,7 @@ class Check:
     informative: bool = False
     values: dict[str, Any] = field(default_factory=dict)
     note: str = ""  # status text of an informative check that is a plain note ("info")
+    warning: bool = False  # passed, but loud: repeated at the end of the gate's output (WARN)
 
     @property
     def label(self) -> str:
@@ -54,6 +55,8 @@ class Check:
 
     @property
     def status(self) -> str:
+        if self.warning and not self.failed:
+            return "WARN"
         if self.informative and self.note:
             return self.note
         if self.informative:

@@ -11,6 +11,12 @@ Every figure is reported; the gate holds the *required* engines (config ``engine
   VMAF points (its ULP shown). A required engine that is not checked fails the check with its reason.
 * ``golden_engines[tier]``: each required engine's score of the fixture (the tier's pooling rule)
   equal to ORT CPU's at 4 places.
+* ``engine_defaults[tier]``: every engine run with its *default* settings (as a user runs it out of the
+  box: OpenVINO's CPU plugin, ORT's CUDA provider) that moves scores by more than ``engine_tolerance``
+  from ORT CPU is a WARN (never a failure: the student is right, the engine's default is not float32),
+  naming the engine, the precision it chose, the error in VMAF points and the setting that fixes it.
+  OpenVINO picks bf16 by default on CPUs with AVX512-BF16 or AMX and rounds every value, the output
+  included, to 8 significant bits: no float32 [N] graph, the exact tier's included, is exact there.
 """
 
 from __future__ import annotations
@@ -54,7 +60,8 @@ def summarise(rows: list[dict[str, Any]], required: tuple[str, ...]) -> list[dic
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
         e = out.setdefault(r["engine"], {"engine": r["engine"], "gated": r["engine"] in gated, "status": "compared",
-                                         "reason": "", "description": r.get("description", ""), "datasets": {}})  # fmt: skip
+                                         "reason": "", "description": r.get("description", ""), "datasets": {},
+                                         **{k: r.get(k, "") for k in ("settings", "precision", "fix")}})  # fmt: skip
         if r["status"] != "compared":
             e["status"], e["reason"] = "not checked", r["reason"]
             continue
@@ -103,6 +110,39 @@ def check_engines(tier: ex.TierSpec, model: Path, datasets: dict[str, np.ndarray
     values = {"reference": REFERENCE, "rule": rule, "required": list(th.engines_required),
               "gated": gated_engines(th.engines_required), "table": table}  # fmt: skip
     return Check(name, tier.name, not problems, detail, values=values), table
+
+
+def default_warnings(table: list[dict[str, Any]], tolerance: float) -> list[str]:
+    """One line per engine run with its default settings whose scores move more than ``tolerance`` VMAF."""
+    out = []
+    for e in table:
+        if e.get("settings") != "default" or e["status"] != "compared" or e["max_abs_diff"] is None:
+            continue
+        if e["max_abs_diff"] > tolerance:
+            worst = max(e["datasets"].items(), key=lambda kv: kv[1]["max_abs_diff"])
+            out.append(f"{e['engine']} (its default settings) computes in {e.get('precision') or '?'} here: up to "
+                       f"{e['max_abs_diff']:.3g} VMAF from ORT CPU ({worst[0]}), over engine_tolerance {tolerance:g}; "
+                       f"fix: {e.get('fix') or 'run it in float32'}")  # fmt: skip
+    return out
+
+
+def check_engine_defaults(tier: ex.TierSpec, table: list[dict[str, Any]], th: Thresholds) -> Check:
+    """``engine_defaults[tier]``: a WARN naming every default-settings engine that moves scores (never fails)."""
+    lines = default_warnings(table, th.engine_tolerance)
+    defaults = [e for e in table if e.get("settings") == "default"]
+    ok = [f"{e['engine']} ({e.get('precision') or '?'}) {e['max_abs_diff']:.1e} VMAF" for e in defaults
+          if e["status"] == "compared" and e["max_abs_diff"] is not None and e["max_abs_diff"] <= th.engine_tolerance]  # fmt: skip
+    unchecked = [e["engine"] for e in defaults if e["status"] != "compared"]
+    detail = "; ".join(lines) if lines else "engines with their default settings within engine_tolerance"
+    if ok and lines:
+        detail += "; within engine_tolerance: " + ", ".join(ok)
+    elif ok:
+        detail += ": " + ", ".join(ok)
+    if unchecked:
+        detail += f"; not checked: {', '.join(unchecked)}"
+    values = {"warnings": lines, "engines": {e["engine"]: {k: e.get(k) for k in ("precision", "max_abs_diff", "fix")}
+                                             for e in defaults}}  # fmt: skip
+    return Check("engine_defaults", tier.name, True, detail, values=values, warning=bool(lines))
 
 
 def check_golden_engines(tier: ex.TierSpec, model: Path, fixture: np.ndarray | None, th: Thresholds,

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import export as ex
 from .checks import Check, Thresholds, read_json
-from .run import GateInputs, failures, passed
+from .run import GateInputs, failures, passed, warnings
 
 
 def report(checks: list[Check], th: Thresholds, inputs: GateInputs, tables: dict[str, list[dict]]) -> dict:
@@ -24,6 +24,7 @@ def report(checks: list[Check], th: Thresholds, inputs: GateInputs, tables: dict
         "verdict": "PASS" if passed(checks) else "FAIL",
         "teacher": (inputs.teacher or load_teacher()).describe(),
         "failed": [c.label for c in failures(checks)],
+        "warnings": [f"{c.label}: {c.detail}" for c in warnings(checks)],
         "thresholds": ex.jsonable(asdict(th)),
         "tiers": {k: asdict(v) for k, v in inputs.tiers.items()},
         "models": cards,
@@ -62,10 +63,15 @@ def engine_markdown(tier: str, table: list[dict]) -> list[str]:
 
 def report_markdown(rep: dict) -> str:
     t = rep.get("teacher") or {}
-    lines = [f"# Gate: {rep['verdict']}", "", f"Teacher: {t.get('name', '?')} (libvmaf model {t.get('libvmaf_model', '?')}; "
+    warned = rep.get("warnings") or []
+    head = f"# Gate: {rep['verdict']}" + (f" ({len(warned)} warning{'s' * (len(warned) != 1)})" if warned else "")
+    lines = [head, "", f"Teacher: {t.get('name', '?')} (libvmaf model {t.get('libvmaf_model', '?')}; "
              f"features {', '.join(t.get('features', []))})", ""]  # fmt: skip
     if rep["failed"]:
         lines += ["Failed checks: " + ", ".join(f"`{f}`" for f in rep["failed"]), ""]
+    if warned:
+        lines += ["**Warnings** (the students are right; these engines' defaults are not float32):", ""]
+        lines += [f"- **WARN** {w}" for w in warned] + [""]
     th = rep["thresholds"]
     lines += ["Thresholds: " + ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={','.join(v)}"
                                          for k, v in th.items()), ""]  # fmt: skip
@@ -93,7 +99,7 @@ def rich_table(checks: list[Check], title: str = "gate"):  # noqa: ANN201 - rich
     table.add_column("check")
     table.add_column("status")
     table.add_column("detail", overflow="fold")
-    style = {"PASS": "green", "FAIL": "bold red"}
+    style = {"PASS": "green", "FAIL": "bold red", "WARN": "bold yellow"}
     for c in checks:
         table.add_row(escape(c.label), f"[{style.get(c.status, 'yellow')}]{escape(c.status)}[/]", escape(c.detail))
     return table

@@ -12,7 +12,7 @@ import polars as pl
 from .. import export as ex
 from .checks import (Check, Thresholds, check_batch_invariance, check_bound, check_budget, check_card, check_golden,
                      check_golden_libvmaf, check_golden_teacher, check_loso, check_teacher, read, read_json)  # fmt: skip
-from .engine_checks import check_engines, check_golden_engines
+from .engine_checks import check_engine_defaults, check_engines, check_golden_engines
 
 #: The gate's own synthetic sample: a seed no training draw uses (pretraining 1234..1236, fine-tuning per fold).
 SYNTHETIC_SEED = 0x6A7E
@@ -81,6 +81,7 @@ def run_checks(inputs: GateInputs, th: Thresholds) -> tuple[list[Check], dict[st
         checks.append(check_golden(tier, model, run, th.golden_tolerance, run_err))
         engines, tables[name] = check_engines(tier, model, engine_sets, th, pt if pt.is_file() else None, data_err)
         checks.append(engines)
+        checks.append(check_engine_defaults(tier, tables[name], th))
         checks.append(check_golden_engines(tier, model, fixture, th, error=run_err))
         checks.append(check_batch_invariance(tier, model, datasets, th.ulp_max, error=data_err))
     checks.append(check_golden_libvmaf(run, record, run_err, record_err))
@@ -91,6 +92,11 @@ def run_checks(inputs: GateInputs, th: Thresholds) -> tuple[list[Check], dict[st
 
 def failures(checks: list[Check]) -> list[Check]:
     return [c for c in checks if c.failed]
+
+
+def warnings(checks: list[Check]) -> list[Check]:
+    """Checks that passed but must not be missed (status WARN)."""
+    return [c for c in checks if c.status == "WARN"]
 
 
 def passed(checks: list[Check]) -> bool:
