@@ -2,12 +2,16 @@
 
 Every value of the graph is an integer times a power of two, and every value, product and partial
 sum is, in units of its grid, an integer of magnitude < 2^24: float32 computes each one exactly, so
-every IEEE-754 engine gives the same bits whatever its summation order, SIMD width or FMA use. Graph::
+every engine that computes in float32 gives the same bits whatever its summation order, SIMD width or
+FMA use (not an engine that computes in bf16, fp16 or TF32: OpenVINO's CPU default on AVX512-BF16/AMX
+CPUs rounds MatMul operands inside its fused kernels, and no float32 graph is exact there; the gate
+warns, ``gate.engine_checks``). Graph::
 
-    a0 = Min(Max(Round(x * 2^s), q_lo), q_hi) - q_c                     in_bits integers from the fixed box
+    a0 = Round(Min(Max(x, q_lo 2^-s), q_hi 2^-s) * 2^s) - q_c           in_bits integers from the fixed box
     t  = Floor((a W_hi + b) 2^-k) [+ Floor(a W_lo 2^-(k+p))]           per-channel power-of-two requantise
     a' = Min(Floor(Min(Relu(t + C), 2C - 1)^2 / 4C) + Relu(t + C - (2C - 1)), cap)      srelu, C = 2^-e
     vmaf = Clip((a w_hi + b + Floor(a w_lo 2^-p)) 2^s_out, lo, hi)     the teacher's score range ([0, 100])
+    vmaf = Where(any(IsNaN(x) | IsInf(x)), NaN, vmaf)                   the contract's non-finite guard
 
 srelu(u) = relu(u - 1) + (clip(u, -1, 1) + 1)^2 / 4 is ReLU with a C1 quadratic knee (float LOSO RMSE
 4.5x lower than ReLU at this size); its integer form above is exactly floor(C srelu(t / C)). The input
@@ -24,7 +28,7 @@ A teacher with a chroma correction (v1.0.16, ``chroma_fix = (g, a, c)``: libvmaf
 c - c * adm3 for a speed_chroma of exactly 0) gets it in the integer input stage, before the centring
 (x_b: the clipped rounded inputs, e_g: the one-hot row of column g, e_a: the one-hot column of a)::
 
-    z    = Round(Max(Min(x * 2^20, 1), -1));  keep = Relu(e_g - z z)    1 at column g iff |x_g| <= 2^-21
+    z    = Round(Max(Min(x, 2^-20), -2^-20) 2^20);  keep = Relu(e_g - z z)   1 at column g iff |x_g| <= 2^-21
     corr = Round(x_b e_a (-c 2^(s_g - s_a)) + c 2^s_g)                  c (1 - adm3) on speed_chroma's grid
     x_b' = Min(Max(x_b + keep (corr - x_b), q_lo), q_hi)
 
