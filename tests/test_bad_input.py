@@ -3,10 +3,12 @@ written under data_root, no partial output left behind."""
 
 import shutil
 import stat
+import subprocess
 
 import pytest
 
 from tiny import FPS, H, W, build_tiny_corpus, snakemake
+from vmafdistill.ffmpeg import resolve_ffmpeg
 
 
 def _snapshot(root):
@@ -58,23 +60,47 @@ def test_undecodable_container_names_the_clip(base_corpus, tmp_path):
     assert _snapshot(root) == before
 
 
-def test_frame_count_mismatch_of_a_container_is_an_error(base_corpus, tmp_path):
-    root = _copy(base_corpus, tmp_path)
-    from vmafdistill.ffmpeg import resolve_ffmpeg
-    import subprocess
+def _ffmpeg(*args) -> None:
+    subprocess.run([resolve_ffmpeg()[0], "-nostdin", "-loglevel", "error", "-y", *map(str, args)], check=True)
 
-    exe, _ = resolve_ffmpeg()
+
+def _encode(ref, out, *args) -> None:
+    """The tiny corpus's raw reference `ref` into the container `out` (ffmpeg's `args` for the codec)."""
+    _ffmpeg("-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", FPS, "-i", ref, *args, out)
+
+
+def _cut(path, fraction: float) -> None:
+    """Keep the first `fraction` of a file's bytes, as an interrupted copy or download does."""
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+
+
+def test_frame_count_mismatch_of_a_container_is_an_error(base_corpus, tmp_path):
+    """A clip that is simply shorter (its container says 6 frames) and one cut short (its container says
+    10, ffmpeg decodes 5 and stops without an error): one line each in the table job's log and stderr."""
+    root = _copy(base_corpus, tmp_path)
     short = root / "dis" / "Carphone_libx264_crf26_160x96.mp4"
-    ref = root / "ref" / f"Carphone_{FPS}fps.yuv"
-    subprocess.run([exe, "-nostdin", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-                    "-s", f"{W}x{H}", "-r", str(FPS), "-i", str(ref), "-frames:v", "6", "-c:v", "libx264",
-                    str(short)], check=True)  # fmt: skip
+    _encode(root / "ref" / f"Carphone_{FPS}fps.yuv", short, "-frames:v", 6, "-c:v", "libx264")
+    cut = root / "dis" / "Bikes_cut60.mkv"
+    _encode(root / "ref" / f"Bikes_{FPS}fps.yuv", cut, "-c:v", "ffv1", "-threads", 1)
+    _cut(cut, 0.6)
+    (root / "dis" / "Bikes_libx264_crf26_160x96.mp4").unlink()
+    dataset = root / "tiny_dataset.py"
+    dataset.write_text(dataset.read_text().replace("Bikes_libx264_crf26_160x96.mp4", cut.name))
     work = tmp_path / "work"
     proc = snakemake(work, "--cores", "2", "features", "--config", f"data_root={root}")
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     log = (work / "logs/features/features_table.log").read_text()
-    assert "dis__Carphone_libx264_crf26_160x96" in log and "6 frames" in log and "has 10" in log
+    shorter = ("error: clip dis__Carphone_libx264_crf26_160x96: the distorted clip dis/Carphone_libx264_crf26_160x96.mp4 "
+               f"has 6 frames but its reference ref/Carphone_{FPS}fps.yuv has 10; ")  # fmt: skip
+    stopped = ("error: clip dis__Bikes_cut60: the distorted clip dis/Bikes_cut60.mkv is cut short or damaged: decoding "
+               f"stopped after 5 of 10 frames (the count its container declares); its reference ref/Bikes_{FPS}fps.yuv "
+               "has 10")  # fmt: skip
+    for text in (log, proc.stderr):
+        (a,) = [x for x in text.splitlines() if "clip dis__Carphone_libx264_crf26_160x96:" in x]
+        (b,) = [x for x in text.splitlines() if "clip dis__Bikes_cut60:" in x]
+        assert a.startswith(shorter) and "decoding stopped" not in a and b == stopped
     assert not (work / "results/features/clips.parquet").exists()
     assert "features_table" in out
 
