@@ -1,13 +1,15 @@
 """Bad input through the whole workflow: a clear message naming the input, non-zero exit, nothing
-written under data_root, no partial output left behind."""
+written under data_root, no partial output left behind. Inputs ffmpeg cannot use (empty, cut short,
+audio only, not media) get one line naming the file and what is wrong, from scripts/score.py."""
 
 import shutil
 import stat
 import subprocess
+import sys
 
 import pytest
 
-from tiny import FPS, H, W, build_tiny_corpus, snakemake
+from tiny import FPS, H, ROOT, W, build_tiny_corpus, snakemake
 from vmafdistill.ffmpeg import resolve_ffmpeg
 
 
@@ -103,6 +105,98 @@ def test_frame_count_mismatch_of_a_container_is_an_error(base_corpus, tmp_path):
         assert a.startswith(shorter) and "decoding stopped" not in a and b == stopped
     assert not (work / "results/features/clips.parquet").exists()
     assert "features_table" in out
+
+
+# --- inputs ffmpeg cannot use: one line naming the file and what is wrong ---------------------------
+
+#: (the clip's distorted file, the bad file, its role, what the line says is wrong) in the corpus of
+#: `unusable_corpus`: a bad distorted clip is paired with a sound raw reference, a bad reference with a
+#: sound distorted clip
+UNUSABLE = [
+    ("dis/Bikes_empty.mkv", "dis/Bikes_empty.mkv", "the distorted clip", "cannot be opened: the file is empty (0 bytes)"),
+    ("dis/Bikes_cut40.mkv", "dis/Bikes_cut40.mkv", "the distorted clip",
+     "is cut short or damaged: decoding stopped after 0 of 10 frames (ffmpeg: File ended prematurely"),
+    ("dis/Bikes_audio.mka", "dis/Bikes_audio.mka", "the distorted clip", "has no video stream (its streams: audio pcm_s16le)"),
+    ("dis/Bikes_notes.mp4", "dis/Bikes_notes.mp4", "the distorted clip",
+     "cannot be opened: not media ffmpeg can read (invalid data: moov atom not found)"),
+    ("dis/Bikes_garbage.mp4", "dis/Bikes_garbage.mp4", "the distorted clip",
+     "cannot be opened: not media ffmpeg can read (invalid data: moov atom not found)"),
+    ("dis/Carphone_vs_empty.mp4", "ref/Carphone_empty.mkv", "the reference", "cannot be opened: the file is empty (0 bytes)"),
+    ("dis/Carphone_vs_cut40.mp4", "ref/Carphone_cut40.mkv", "the reference",
+     "is cut short or damaged: decoding stopped after 0 of 10 frames (ffmpeg: File ended prematurely"),
+    ("dis/Carphone_vs_audio.mp4", "ref/Carphone_audio.mp4", "the reference", "has no video stream (its streams: audio aac)"),
+]  # fmt: skip
+GOOD = {"Bikes": "dis/Bikes_libx264_crf26_160x96.mp4", "Carphone": "dis/Carphone_libx264_crf26_160x96.mp4"}
+
+
+@pytest.fixture(scope="module")
+def unusable_corpus(base_corpus, tmp_path_factory):
+    """A manifest corpus of the tiny corpus's raw references and two sound clips, plus every case of UNUSABLE."""
+    root = tmp_path_factory.mktemp("unusable") / "corpus"
+    (root / "dis").mkdir(parents=True)
+    shutil.copytree(base_corpus / "ref", root / "ref")
+    rows = []
+    for source, good in GOOD.items():
+        shutil.copy(base_corpus / good, root / good)
+        rows.append((source, f"ref/{source}_{FPS}fps.yuv", good))
+    for name in ("Bikes_cut40.mkv", "Carphone_cut40.mkv"):
+        out = root / ("dis" if name.startswith("Bikes") else "ref") / name
+        _encode(root / "ref" / f"{name.split('_')[0]}_{FPS}fps.yuv", out, "-c:v", "libx264", "-threads", 1)
+        _cut(out, 0.4)
+    (root / "dis/Bikes_empty.mkv").write_bytes(b"")
+    (root / "ref/Carphone_empty.mkv").write_bytes(b"")
+    _ffmpeg("-f", "lavfi", "-i", "sine=duration=0.4", "-c:a", "pcm_s16le", root / "dis/Bikes_audio.mka")
+    _ffmpeg("-f", "lavfi", "-i", "sine=duration=0.4", "-c:a", "aac", root / "ref/Carphone_audio.mp4")
+    (root / "dis/Bikes_notes.mp4").write_text("notes on the Bikes encodes, not a video\n")
+    (root / "dis/Bikes_garbage.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
+    _encode(root / "ref" / f"Bikes_{FPS}fps.yuv", root / "Bikes_cut60.mkv", "-c:v", "ffv1", "-threads", 1)
+    _cut(root / "Bikes_cut60.mkv", 0.6)  # decodes 5 frames without an error (not in the manifest)
+    for dis, bad, role, _ in UNUSABLE:
+        source = dis.split("/")[1].split("_")[0]
+        if role == "the reference":
+            shutil.copy(base_corpus / GOOD[source], root / dis)
+        rows.append((source, bad if role == "the reference" else f"ref/{source}_{FPS}fps.yuv", dis))
+    lines = ["source,ref_path,dis_path,width,height,pix_fmt,fps"]
+    lines += [f"{source},{ref},{dis},{W},{H},yuv420p,{FPS}" for source, ref, dis in rows]
+    (root / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    from students_for_tests import random_student
+    from vmafdistill import export as ex
+
+    path = tmp_path_factory.mktemp("model") / "nano.onnx"
+    tier = ex.TierSpec("nano", "nano", "frame", "fp32", 10240)
+    path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test"), 20))
+    return path
+
+
+@pytest.mark.parametrize("dis,bad,role,reason", UNUSABLE, ids=[c[1] for c in UNUSABLE])
+def test_score_names_an_unusable_input_in_one_line(unusable_corpus, model, dis, bad, role, reason):
+    source = dis.split("/")[1].split("_")[0]
+    if role == "the reference":
+        pair = ["--ref", unusable_corpus / bad, "--dis", unusable_corpus / GOOD[source]]
+    else:
+        pair = ["--ref", unusable_corpus / f"ref/{source}_{FPS}fps.yuv", "--dis", unusable_corpus / bad,
+                "--width", W, "--height", H]  # fmt: skip
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts/score.py"), "--model", str(model), *map(str, pair)],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (shown,) = [x for x in proc.stderr.splitlines() if x.startswith("error: ")]
+    assert shown.startswith(f"error: {role} {unusable_corpus / bad} {reason}")
+
+
+def test_score_names_a_clip_cut_short(unusable_corpus, model):
+    """ffmpeg decodes 5 of the 10 frames the container declares, without an error: the pair check says so."""
+    ref, dis = unusable_corpus / f"ref/Bikes_{FPS}fps.yuv", unusable_corpus / "Bikes_cut60.mkv"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts/score.py"), "--model", str(model), "--ref", str(ref),
+                           "--dis", str(dis), "--width", str(W), "--height", str(H)], capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (shown,) = [x for x in proc.stderr.splitlines() if x.startswith("error: ")]
+    assert shown == (f"error: the distorted clip {dis} is cut short or damaged: decoding stopped after 5 of 10 frames "
+                     f"(the count its container declares); its reference {ref} has 10")  # fmt: skip
 
 
 def test_missing_ffmpeg_is_named(base_corpus, tmp_path):
