@@ -1,7 +1,9 @@
 """Bad input through the whole workflow: a clear message naming the input, non-zero exit, nothing
 written under data_root, no partial output left behind. Inputs ffmpeg cannot use (empty, cut short,
-audio only, not media) get one line naming the file and what is wrong, from scripts/score.py."""
+audio only, not media) get one line naming the file and what is wrong, from the workflow and from
+scripts/score.py."""
 
+import re
 import shutil
 import stat
 import subprocess
@@ -40,26 +42,6 @@ def _copy(base, tmp_path, name="corpus"):
 
 def _partial_outputs(work):
     return [p for p in (work / "results").rglob("*") if p.is_file() and ".tmp" in p.name]
-
-
-def test_undecodable_container_names_the_clip(base_corpus, tmp_path):
-    root = _copy(base_corpus, tmp_path)
-    bad = root / "dis" / "Bikes_libx264_crf38_160x96.mp4"
-    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"garbage" * 100)
-    before = _snapshot(root)
-    _read_only(root)
-    work = tmp_path / "work"
-    proc = snakemake(work, "--cores", "2", "features", "--config", f"data_root={root}")
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    assert "extract_features" in out and "dis__Bikes_libx264_crf38_160x96" in out
-    log = work / "logs/features/dis__Bikes_libx264_crf38_160x96.log"
-    assert "Bikes_libx264_crf38_160x96.mp4" in log.read_text()
-    assert not (work / "results/features/clips/dis__Bikes_libx264_crf38_160x96.json").exists()
-    assert not (work / "results/features/clips.parquet").exists()
-    assert _partial_outputs(work) == []
-    _writable(root)
-    assert _snapshot(root) == before
 
 
 def _ffmpeg(*args) -> None:
@@ -129,6 +111,10 @@ UNUSABLE = [
 GOOD = {"Bikes": "dis/Bikes_libx264_crf26_160x96.mp4", "Carphone": "dis/Carphone_libx264_crf26_160x96.mp4"}
 
 
+def _clip_id(dis_rel: str) -> str:
+    return dis_rel.replace("/", "__").rsplit(".", 1)[0]
+
+
 @pytest.fixture(scope="module")
 def unusable_corpus(base_corpus, tmp_path_factory):
     """A manifest corpus of the tiny corpus's raw references and two sound clips, plus every case of UNUSABLE."""
@@ -160,6 +146,48 @@ def unusable_corpus(base_corpus, tmp_path_factory):
     lines += [f"{source},{ref},{dis},{W},{H},yuv420p,{FPS}" for source, ref, dis in rows]
     (root / "manifest.csv").write_text("\n".join(lines) + "\n")
     return root
+
+
+@pytest.fixture(scope="module")
+def unusable_run(unusable_corpus, tmp_path_factory):
+    """Every clip job of `unusable_corpus` (--keep-going) from a read-only data_root: (process, work dir)."""
+    before = _snapshot(unusable_corpus)
+    _read_only(unusable_corpus)
+    work = tmp_path_factory.mktemp("unusable_work")
+    try:
+        proc = snakemake(work, "--cores", "2", "--keep-going", "features", "--config", f"data_root={unusable_corpus}")
+    finally:
+        _writable(unusable_corpus)
+    assert _snapshot(unusable_corpus) == before
+    return proc, work
+
+
+@pytest.mark.parametrize("dis,bad,role,reason", UNUSABLE, ids=[c[1] for c in UNUSABLE])
+def test_unusable_input_is_one_line_naming_it(unusable_corpus, unusable_run, dis, bad, role, reason):
+    """The clip job prints one line (clip, input, what is wrong) before Snakemake's error block and ends
+    its log with it; nothing of the clip is left in results/."""
+    proc, work = unusable_run
+    clip = _clip_id(dis)
+    line = f"error: clip {clip}: {role} {unusable_corpus / bad} {reason}"
+    assert proc.returncode != 0
+    (shown,) = [x for x in proc.stderr.splitlines() if x.startswith(f"error: clip {clip}: ")]
+    assert shown.startswith(line)
+    # before Snakemake's own report of the failed command (the whole ffmpeg command line)
+    raw = [m.start() for m in re.finditer("CalledProcessError", proc.stderr)]
+    own = next(i for i in raw if f"--clip {clip} " in proc.stderr[i : proc.stderr.index("returned non-zero", i)])
+    assert proc.stderr.index(shown) < own
+    log = (work / f"logs/features/{clip}.log").read_text()
+    assert log.splitlines()[-1] == shown and len(log.splitlines()) > 1  # after ffmpeg's own words
+    assert not list((work / "results/features/clips").glob(f"{clip}.*"))
+
+
+def test_unusable_inputs_leave_no_partial_output(unusable_run):
+    proc, work = unusable_run
+    assert proc.returncode != 0 and _partial_outputs(work) == []
+    assert not list((work / "results").rglob("*.report"))
+    assert not (work / "results/features/clips.parquet").exists()
+    for good in GOOD.values():  # the sound clips were measured (--keep-going)
+        assert (work / f"results/features/clips/{_clip_id(good)}.json").is_file()
 
 
 @pytest.fixture(scope="module")
