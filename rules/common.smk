@@ -136,12 +136,22 @@ def clip_inputs(wildcards):
     return {"ref": _local(c.ref_path), "dis": _local(c.dis_path)}
 
 
+#: run when a clip's pass fails: one line naming the input ffmpeg could not use (only then: no cost
+#: on success); by the interpreter that runs Snakemake (the script needs the standard library only)
+EXPLAIN_PASS_FAILURE = [
+    sys.executable,
+    os.path.join(workflow.basedir, "scripts", "explain_pass_failure.py"),
+]
+
+
 def libvmaf_cmd(wildcards, output, threads):
     """The whole shell command of a clip's extraction job, quoted here once (one placeholder for
     Snakemake to format per job): ONE ffmpeg+libvmaf pass writing libvmaf's log to
     `<output.log>.tmp` and ffmpeg's report on the inputs (FFREPORT) to `<output.streams>.report`,
-    stderr to the job's log; then the report's stream lines to `output.streams`, both moved into
-    place only when everything succeeded (temporaries removed on any exit)."""
+    stderr to the job's log; should ffmpeg fail, scripts/explain_pass_failure.py adds one line naming
+    the input it could not use and why (stderr and the log), and the job ends with ffmpeg's status;
+    else the report's stream lines go to `output.streams`, both moved into place only when
+    everything succeeded (temporaries removed on any exit)."""
     c = CLIPS[wildcards.clip]
     geometry = ffmpeg_lib.ClipGeometry.of(c)
     log_tmp, streams = f"{output.log}.tmp", output.streams
@@ -150,12 +160,18 @@ def libvmaf_cmd(wildcards, output, threads):
         FFMPEG, geometry, log_tmp, threads, config["scaler"], model=TEACHER_OPTION
     )
     env = streams_lib.report_env(report)
+    log = EXTRACT_LOG.format(clip=wildcards.clip)
+    explain = EXPLAIN_PASS_FAILURE + [
+        "--clip", wildcards.clip, "--log", log, "--report", report,
+        "--dis", c.dis_path, "--ref", c.ref_path,
+    ]  # fmt: skip
     q = shlex.quote
     clean = f"rm -f {shlex.join([log_tmp, streams_tmp, report])}"
     return (
         f"trap {q(clean)} EXIT; "
         + " ".join(f"{k}={q(v)}" for k, v in env.items())
-        + f" {shlex.join(argv)} 2> {q(EXTRACT_LOG.format(clip=wildcards.clip))}; "
+        + f" {shlex.join(argv)} 2> {q(log)}"
+        f" || {{ rc=$?; {shlex.join(explain)} || true; exit $rc; }}; "
         f"grep -E {q(STREAM_LINES)} {q(report)} > {q(streams_tmp)}; "
         f"mv {q(log_tmp)} {q(output.log)}; mv {q(streams_tmp)} {q(streams)}"
     )

@@ -16,8 +16,11 @@ try:
         snakemake.params.clips, Path(snakemake.input.logs[0]).parent, tolerance, bool(snakemake.params.check_fps),
         teacher,
     )
-except FeatureTableError as exc:
-    fail(log, str(exc))
+except FeatureTableError as exc:  # one problem a line, each an `error:` line naming its clip
+    *problems, last = str(exc).splitlines()
+    for line in problems:
+        log.error(line)
+    fail(log, last)
 write_parquet(snakemake.output.frames, tables.frames)
 write_parquet(snakemake.output.clips, tables.clips)
 check = {

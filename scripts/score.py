@@ -75,7 +75,8 @@ def geometry(args: argparse.Namespace, exe: str) -> tuple[ClipGeometry, dict]:
     for path in (args.ref, args.dis):
         if not Path(path).is_file():
             raise ScoreError(f"no such file: {path}")
-    probes = {p: probe_stream(exe, str(p)) for p, raw in ((args.ref, ref_raw), (args.dis, dis_raw)) if not raw}
+    probes = {p: probe_stream(exe, str(p), role) for p, raw, role in
+              ((args.ref, ref_raw, "the reference"), (args.dis, dis_raw, "the distorted clip")) if not raw}  # fmt: skip
     if ref_raw:
         if not (args.width and args.height):
             raise ScoreError(f"{args.ref} is raw YUV (no header): pass --width and --height (and --pix-fmt)")
@@ -167,6 +168,7 @@ def student_scores(model: str | Path, feats: np.ndarray, engine: en.Engine) -> t
 
 def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     ap = argparse.ArgumentParser(
@@ -195,15 +197,16 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(args.model).is_file():
             raise ScoreError(f"no such model: {args.model}")
         exe, _ = resolve_ffmpeg(args.ffmpeg)
+        clip, declared = geometry(args, exe)  # the inputs first: a bad one is named at once
         teacher = model_teacher(args.model)
         engine, engine_warning = open_engine(args.engine, args.model)
         if engine_warning:
-            err.print(f"[bold yellow]warning:[/] {engine_warning}", markup=True)
-        res = run_libvmaf(exe, *geometry(args, exe), teacher)
+            err.print(f"[bold yellow]warning:[/] {escape(engine_warning)}", markup=True)
+        res = run_libvmaf(exe, clip, declared, teacher)
         feats, scores, version = res.features, res.vmaf, res.libvmaf_version
         student, student_clip, pooling = student_scores(args.model, feats, engine)
-    except (ScoreError, FFmpegError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True)
+    except (ScoreError, FFmpegError) as exc:  # one line naming the input, no traceback
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
         return 1
     meta = ex.metadata_of(Path(args.model))
     teacher_model = teacher
@@ -218,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     table.add_row("student - teacher", f"{student_clip - teacher_clip:+.4f}")
     Console(highlight=False).print(table)
     if engine_warning:  # once more at the end, where it cannot be missed
-        err.print(f"[bold yellow]warning:[/] {engine_warning}", markup=True)
+        err.print(f"[bold yellow]warning:[/] {escape(engine_warning)}", markup=True)
     if args.frames:
         import polars as pl
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import FEATURES, LIBVMAF_KEYS
+from .diagnose import PASS_ROLES, explain_failure
 from .streams import InputStream, parse_report, parse_stream_dump, report_env
 
 
@@ -185,16 +186,17 @@ def libvmaf_argv(
     ]
 
 
-def probe_stream(exe: str, path: str) -> dict:
-    """Codec, pixel format, size and frame rate of a container's first video stream (ffmpeg's stream dump)."""
+def probe_stream(exe: str, path: str, role: str = "the input") -> dict:
+    """Codec, pixel format, size and frame rate of a container's first video stream (ffmpeg's stream dump);
+    else an FFmpegError of one line naming `role` and `path` and what is wrong (diagnose.explain_failure)."""
     proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-i", file_url(path)], capture_output=True, text=True)
     for line in proc.stderr.splitlines():
         m = re.match(r"^  Stream #0:\d+\S*: Video: (.*)$", line)
         if m:
             info = parse_stream_dump(m.group(1))
-            if info["pix_fmt"] and info["width"]:
+            if info["pix_fmt"] not in (None, "none") and info["width"]:  # "none": no frame could be decoded
                 return info
-    raise FFmpegError(f"cannot read a video stream of {path} with {exe}: {proc.stderr.strip()[-300:]}")
+    raise FFmpegError(explain_failure(proc.stderr, proc.stderr, [(role, path)]))
 
 
 @dataclass(frozen=True)
@@ -221,10 +223,15 @@ def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicu
         argv = libvmaf_argv(exe, clip, log, threads, scaler, model=teacher.libvmaf_option())
         proc = subprocess.run(argv, capture_output=True, text=True, env=env)
         name = f"{clip.dis_path} vs {clip.ref_path}"
-        if proc.returncode != 0 or not os.path.isfile(log):
-            raise FFmpegError(f"ffmpeg/libvmaf failed on {name} (exit {proc.returncode}): {proc.stderr.strip()[-600:]}")
-        with open(report, encoding="utf-8", errors="replace") as f:
-            dis, ref = parse_report(f.read())
+        text = ""
+        if os.path.isfile(report):
+            with open(report, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        if proc.returncode != 0:  # one line: the input ffmpeg could not use, and why
+            raise FFmpegError(explain_failure(proc.stderr, text, list(zip(PASS_ROLES, (clip.dis_path, clip.ref_path)))))
+        if not os.path.isfile(log):
+            raise FFmpegError(f"ffmpeg/libvmaf wrote no log for {name}: {proc.stderr.strip()[-600:]}")
+        dis, ref = parse_report(text)
         with open(log, encoding="utf-8") as f:
             feats, vmaf, version = parse_libvmaf_log(json.load(f), name, teacher.log_keys)
     return PassResult(feats, vmaf, version, dis, ref)
