@@ -23,7 +23,7 @@ MIN_OPSET = 17
 GUARD_OPS = ("IsNaN", "IsInf", "Or", "Cast", "ReduceMax", "Greater", "Where")
 
 
-def nonfinite_guard(score: str, output: str = OUTPUT, features: str = INPUT, prefix: str = "guard") -> tuple[list, list]:
+def nonfinite_guard(score: str, output: str = OUTPUT, features: str = INPUT, prefix: str = "nf") -> tuple[list, list]:
     """(nodes, initializers) computing ``output = Where(any(isnan | isinf, axis=1), NaN, score)``."""
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
@@ -33,13 +33,13 @@ def nonfinite_guard(score: str, output: str = OUTPUT, features: str = INPUT, pre
              numpy_helper.from_array(np.array(0.0, dtype=np.float32), f"{p}_zero"),
              numpy_helper.from_array(np.array(np.nan, dtype=np.float32), f"{p}_nan")]  # fmt: skip
     nodes = [
-        helper.make_node("IsNaN", [features], [f"{p}_isnan"], name=f"{p}_isnan"),
-        helper.make_node("IsInf", [features], [f"{p}_isinf"], name=f"{p}_isinf"),
-        helper.make_node("Or", [f"{p}_isnan", f"{p}_isinf"], [f"{p}_bad"], name=f"{p}_or"),
-        helper.make_node("Cast", [f"{p}_bad"], [f"{p}_badf"], name=f"{p}_cast", to=TensorProto.FLOAT),
-        helper.make_node("ReduceMax", [f"{p}_badf", f"{p}_axis"], [f"{p}_row"], name=f"{p}_row", keepdims=0),
-        helper.make_node("Greater", [f"{p}_row", f"{p}_zero"], [f"{p}_rowbad"], name=f"{p}_rowbad"),
-        helper.make_node("Where", [f"{p}_rowbad", f"{p}_nan", score], [output], name=f"{p}_where"),
+        helper.make_node("IsNaN", [features], [f"{p}_isnan"]),
+        helper.make_node("IsInf", [features], [f"{p}_isinf"]),
+        helper.make_node("Or", [f"{p}_isnan", f"{p}_isinf"], [f"{p}_bad"]),
+        helper.make_node("Cast", [f"{p}_bad"], [f"{p}_badf"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceMax", [f"{p}_badf", f"{p}_axis"], [f"{p}_row"], keepdims=0),
+        helper.make_node("Greater", [f"{p}_row", f"{p}_zero"], [f"{p}_rowbad"]),
+        helper.make_node("Where", [f"{p}_rowbad", f"{p}_nan", score], [output]),
     ]
     return nodes, inits
 

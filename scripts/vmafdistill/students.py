@@ -6,13 +6,16 @@ the vmaf_v0.6.1 family, 4 for VMAF v1.0.16) and returns the score ``[N]``:
 0. for a teacher with a chroma correction (v1.0.16): libvmaf's own input fix, in the graph: a
    speed_chroma feature of exactly 0 becomes ``c - c * adm3`` (``teacher_hparams``'s ``chroma_fix``);
 1. a fixed in-model standardisation, buffers ``mean`` / ``std`` ([F] float32): ``z = (x - mean) / std``;
-2. the body (``raw(x)``: the score before the clip, in VMAF units);
-3. a final clamp to the teacher's score range ([0, 100]; [0, 110] for vmaf_v1.0.16_3d0h_2160).
+2. the body (``raw(x)``: the SVM's own output, before the teacher's score transform and clip);
+3. the teacher's score transform (``apply_transform``: p0/p1/p2, knots, out_lte_in/out_gte_in; none for
+   most teachers) and the clamp to its score range ([0, 100]; [0, 110] for vmaf_v1.0.16_3d0h_2160);
+4. a row with a NaN or infinite feature scores NaN (``forward``; the ONNX graph ends with the same guard).
 
-``raw`` is what training fits (the teacher's unclipped score is smooth, its clip is reproduced
-exactly by the clamp). The teacher travels in the hparams (``teacher_hparams``): ``n_features``,
-``score_range``, ``chroma_fix`` and ``teacher`` (its spelling, for ``reweight_svm``). All modules
-export with ``torch.onnx.export`` (config ``opset``, dynamic batch).
+``raw`` is what training fits: the SVM's output is smooth, while its transform (the phone model's
+``max(p(s), s)``) and clip have kinks that the graph reproduces exactly after it. The teacher travels
+in the hparams (``teacher_hparams``): ``n_features``, ``score_range``, ``chroma_fix``, ``transform``
+and ``teacher`` (its spelling, for ``reweight_svm``). All modules export with ``torch.onnx.export``
+(config ``opset``, dynamic batch).
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ class Student(nn.Module):
     """Base: the teacher's input fix, fixed standardisation buffers, final clamp; subclasses implement
     ``body(z)``."""
 
-    def __init__(self, n_features: int = 6, score_range=(0.0, 100.0), chroma_fix=None) -> None:  # noqa: ANN001
+    def __init__(self, n_features: int = 6, score_range=(0.0, 100.0), chroma_fix=None, transform=None) -> None:  # noqa: ANN001
         super().__init__()
         self.n_features = int(n_features)
         self.lo, self.hi = float(score_range[0]), float(score_range[1])
+        self.transform = None if transform is None else dict(transform)  # teacher.transform_hparams
         self.chroma_fix = None if chroma_fix is None else (int(chroma_fix[0]), int(chroma_fix[1]), float(chroma_fix[2]))
         self.register_buffer("mean", torch.zeros(self.n_features))
         self.register_buffer("std", torch.ones(self.n_features))
@@ -55,12 +59,13 @@ class Student(nn.Module):
         return torch.cat([x[:, :g], col[:, None], x[:, g + 1 :]], dim=1)
 
     def raw(self, x: torch.Tensor) -> torch.Tensor:
-        """The score before the clamp, shape [N]."""
+        """The SVM's output as the student learns it (before the teacher's transform and clip), shape [N]."""
         return self.body((self.fix_inputs(x) - self.mean) / self.std)
 
     def score(self, x: torch.Tensor) -> torch.Tensor:
-        """The score of finite rows (the clamped body): what the ONNX graph computes before its guard."""
-        return torch.clamp(self.raw(x), self.lo, self.hi)
+        """The score of finite rows: the teacher's transform of ``raw``, clamped to its range (what the ONNX
+        graph computes before its guard)."""
+        return torch.clamp(apply_transform(self.transform, self.raw(x)), self.lo, self.hi)
 
     #: False while exporting: the ONNX graph appends the same guard in one engine-neutral form
     guarded = True
@@ -81,6 +86,33 @@ class Student(nn.Module):
     def rescale_(self, mean, std) -> None:
         """Change the standardisation to ``(mean, std)`` keeping the function unchanged."""
         raise NotImplementedError
+
+
+def apply_transform(tr: dict | None, y: torch.Tensor) -> torch.Tensor:
+    """libvmaf's score transform (predict.c ``transform``) of SVM outputs ``y`` in float32: the polynomial
+    p0 + p1 y + p2 y^2 (each term when given), the piecewise-linear ``knots``, then ``out_lte_in`` /
+    ``out_gte_in``; ``tr`` None: unchanged."""
+    if tr is None:
+        return y
+    out = y
+    if any(c is not None for c in tr["p"]):
+        out = torch.zeros_like(y)
+        for power, c in enumerate(tr["p"]):
+            if c:
+                out = out + (c if power == 0 else c * y if power == 1 else c * (y * y))
+    knots = [tuple(k) for k in tr.get("knots") or []]
+    if knots:
+        mapped = torch.zeros_like(out)
+        for i, ((x0, y0), (x1, y1)) in enumerate(zip(knots, knots[1:])):
+            alpha = 0.0 if y0 == y1 else (y1 - y0) / (x1 - x0)
+            inside = (out >= x0) & (out <= x1)
+            inside = inside | (out < x0) if i == 0 else inside
+            inside = inside | (out > x1) if i == len(knots) - 2 else inside
+            mapped = torch.where(inside, alpha * out + (y0 - x0 * alpha), mapped)
+        out = mapped
+    if tr.get("out_lte_in"):
+        out = torch.minimum(out, y)
+    return torch.maximum(out, y) if tr.get("out_gte_in") else out
 
 
 class _FirstLayerRescale:
@@ -145,7 +177,7 @@ class ReweightSVM(Student):
     ``x' = mean + std * (w * (x - mean) / std + b)`` (2F parameters: ``w`` init 1, ``b`` init 0, in
     standardised units, so the scaler only conditions the optimisation: at init the model *is* the
     teacher), then the SVM: model-order permutation, slopes/intercepts, RBF kernel (differentiable),
-    de-normalisation, the teacher's polynomial score transform when it has one enabled. The SVM's
+    de-normalisation (the SVM's own output; ``Student.score`` applies the transform and clip). The SVM's
     constants are frozen float64 buffers and the SVM runs in float64 (its kernel sum cancels heavily:
     in float32 the score is off by ~2e-3, in float64 by ~1e-5 from the float32 input rounding alone);
     input, output and the 2F parameters stay float32.
@@ -169,11 +201,6 @@ class ReweightSVM(Student):
         self.register_buffer("alpha", torch.tensor(t.coef / t.slopes[0], dtype=f64))
         self.register_buffer("svm_bias", torch.tensor((-t.rho - t.intercepts[0]) / t.slopes[0], dtype=f64))
         self.gamma = float(t.gamma)
-        tr = t.transform
-        if tr.enabled and tr.knots:
-            raise ValueError(f"reweight_svm: teacher {t.name}'s score transform has knots (not supported)")
-        self.transform = (tuple(0.0 if p is None else p for p in (tr.p0, tr.p1, tr.p2)), tr.out_gte_in, tr.out_lte_in,
-                          any(p is not None for p in (tr.p0, tr.p1, tr.p2))) if tr.enabled else None  # fmt: skip
 
     def float(self):  # keep the SVM's float64 constants (Module.float would cast them)
         return self
@@ -184,12 +211,7 @@ class ReweightSVM(Student):
         xn = x * self.svm_slopes + self.svm_intercepts
         d = xn[:, None, :] - self.sv[None, :, :]
         k = torch.exp((d * d).sum(dim=2) * (-self.gamma))
-        y = k @ self.alpha + self.svm_bias
-        if self.transform is not None:
-            (p0, p1, p2), gte, lte, poly = self.transform
-            out = p0 + p1 * y + p2 * y * y if poly else y
-            out = torch.minimum(out, y) if lte else out
-            y = torch.maximum(out, y) if gte else out
+        y = k @ self.alpha + self.svm_bias  # the SVM's output: Student.score applies the transform and clip
         return y.to(z.dtype)
 
     def rescale_(self, mean, std) -> None:
@@ -214,7 +236,7 @@ def build_student(arch: str, hparams: dict | None = None) -> Student:
     hp = resolve_hparams(arch, hparams)
     kind = hp["kind"]
     teacher = {"n_features": int(hp.get("n_features", 6)), "score_range": hp.get("score_range", (0.0, 100.0)),
-               "chroma_fix": hp.get("chroma_fix")}  # fmt: skip
+               "chroma_fix": hp.get("chroma_fix"), "transform": hp.get("transform")}  # fmt: skip
     if kind == "linear":
         model: Student = Linear(**teacher)
     elif kind == "mlp":
@@ -235,5 +257,5 @@ def n_params(model: nn.Module) -> int:
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
-__all__ = ["ARCHS", "Student", "Linear", "MLP", "ReweightSVM", "build_student", "hp_teacher", "n_params",
+__all__ = ["ARCHS", "Student", "apply_transform", "Linear", "MLP", "ReweightSVM", "build_student", "hp_teacher", "n_params",
            "needs_pretraining", "resolve_hparams", "teacher_hparams"]

@@ -23,7 +23,7 @@ from .libvmaf_model import LibvmafModel, ModelError, builtin_names, load_model
 DEFAULT = "vmaf_v0.6.1"
 
 __all__ = ["DEFAULT", "ModelError", "Teacher", "builtin_names", "hp_teacher", "load_teacher", "teacher_from_config",
-           "teacher_hparams"]
+           "teacher_hparams", "transform_hparams"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +66,19 @@ class Teacher:
         if features.ndim != 2 or features.shape[1] != len(self.features):
             raise ValueError(f"teacher {self.name} expects features of shape [N, {len(self.features)}], got {features.shape}")
         return self.model.predict(self.model.to_model_order(features), clip=clip)
+
+    def svm_score(self, features: np.ndarray) -> np.ndarray:
+        """The SVM's own de-normalised output of canonical-order raw features [N, F], float64 [N]: before
+        the score transform and the clip (smooth; what the students learn, ``finish`` gives the score)."""
+        features = np.asarray(features, dtype=np.float64)
+        if features.ndim != 2 or features.shape[1] != len(self.features):
+            raise ValueError(f"teacher {self.name} expects features of shape [N, {len(self.features)}], got {features.shape}")
+        return self.model.predict(self.model.to_model_order(features), clip=False, transform=False)
+
+    def finish(self, svm: np.ndarray, clip: bool = True) -> np.ndarray:
+        """libvmaf's score from the SVM's output: the score transform (when enabled), then the clip."""
+        y = self.model.transform.apply(np.asarray(svm, dtype=np.float64))
+        return np.clip(y, *self.score_range) if clip and self.model.score_clip else y
 
     def feature_box(self) -> tuple[np.ndarray, np.ndarray]:
         """Raw range per canonical feature that the model's support vectors span (no corpus)."""
@@ -111,7 +124,16 @@ def teacher_hparams(teacher) -> dict:  # noqa: ANN001 - a teacher.Teacher
         a = next(i for i, f in enumerate(names) if f.startswith("adm3"))
         fix = [g, a, float(m.chroma_correction)]
     return {"teacher": [m.version or str(m.path), "phone" if m.phone else None], "n_features": len(teacher.features),
-            "score_range": [float(v) for v in teacher.score_range], "chroma_fix": fix}  # fmt: skip
+            "score_range": [float(v) for v in teacher.score_range], "chroma_fix": fix,
+            "transform": transform_hparams(m.transform)}  # fmt: skip
+
+
+def transform_hparams(t) -> dict | None:  # noqa: ANN001 - a libvmaf_model.ScoreTransform
+    """The score transform as plain data for a student (None when the model does not apply one)."""
+    if not t.enabled:
+        return None
+    return {"p": [t.p0, t.p1, t.p2], "knots": [list(k) for k in t.knots], "out_lte_in": bool(t.out_lte_in),
+            "out_gte_in": bool(t.out_gte_in)}  # fmt: skip
 
 
 def hp_teacher(hp: dict | None):  # noqa: ANN201 - a teacher.Teacher

@@ -9,9 +9,9 @@
   and replayed synthetic vectors, with early stopping on ``(X_val, y_val)`` plus a synthetic
   validation set. Nothing else is looked at.
 
-Targets are the teacher's scores *before* its [0, 100] clip (smooth; the student's final clamp
-reproduces the clip exactly), limited to [-margin, 100 + margin]; the loss compares the student's
-pre-clamp output limited the same way. For corpus rows whose ``y`` is not the teacher's score of the
+Targets are the teacher's SVM outputs, *before* its score transform and clip (smooth; the student's
+graph applies the teacher's transform and clip exactly after its body), limited to [lo - margin, hi +
+margin]; the loss compares the student's ``raw`` output limited the same way. For corpus rows whose ``y`` is not the teacher's score of the
 row (clip pooling: ``y`` is the mean of per-frame scores, ``X`` the mean of per-frame features), the
 residual ``y - teacher(X)`` is kept and carried to the row's jittered copies.
 
@@ -99,7 +99,8 @@ def _setup(seed: int) -> torch.Generator:
 
 
 def _synthetic(n: int, seed: int, mix: dict | None = None, hp: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Synthetic vectors and their unclipped teacher scores (the teacher of ``hp``; cached per process)."""
+    """Synthetic vectors and the teacher's SVM outputs (before its transform and clip: ``Teacher.svm_score``)
+    for them (the teacher of ``hp``; cached per process)."""
     spec = tuple((hp or {}).get("teacher") or ("vmaf_v0.6.1", None))
     return _synthetic_cached(int(n), int(seed), None if mix is None else tuple(sorted(mix.items())), spec)
 
@@ -108,7 +109,7 @@ def _synthetic(n: int, seed: int, mix: dict | None = None, hp: dict | None = Non
 def _synthetic_cached(n: int, seed: int, mix: tuple | None, spec: tuple) -> tuple[np.ndarray, np.ndarray]:
     teacher = hp_teacher({"teacher": list(spec)})
     x = sample_for(teacher, n, seed, None if mix is None else dict(mix))
-    y = teacher.predict(x, clip=False)
+    y = teacher.svm_score(x)
     x.setflags(write=False)
     y.setflags(write=False)
     return x, y
@@ -239,9 +240,11 @@ def pretrain(
 
 
 def _targets(teacher, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unclipped targets for corpus rows and each row's residual ``y - teacher(x)``."""
-    raw = teacher.predict(x, clip=False)
-    resid = np.asarray(y, dtype=np.float64) - np.clip(raw, *teacher.score_range)
+    """Targets for corpus rows (the teacher's SVM output) and each row's residual ``y - teacher(x)`` (0 for
+    frames; for clip pooling the mean of per-frame scores differs from the score of the mean features),
+    carried into the SVM's units unchanged (exact for teachers without a transform)."""
+    raw = teacher.svm_score(x)
+    resid = np.asarray(y, dtype=np.float64) - teacher.finish(raw)
     return raw + resid, resid
 
 
@@ -298,7 +301,7 @@ def train_fold(
         src = rng.integers(0, len(X_train), n_jit)
         xj = X_train[src] + rng.normal(0.0, 1.0, (n_jit, n_feat)) * (float(hp["ft_jitter_sigma"]) * std)
         xj = np.maximum(xj, feature_floor(teacher))
-        tj = teacher.predict(xj, clip=False) + resid[src]
+        tj = teacher.svm_score(xj) + resid[src]
         x_c = np.concatenate([X_train, xj])
         t_c = np.concatenate([t_rows, tj])
         w_c = np.concatenate([np.full(len(X_train), 1.0), np.full(n_jit, 1.0)])

@@ -11,6 +11,7 @@ import torch
 from ..contract import BATCH_DIM, INPUT, OUTPUT, nonfinite_guard
 from .model import ZERO_EXP, ExactStudent
 from .prover import BoundError, check_bound
+from .transform import emit, program
 
 
 def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int = 20):  # noqa: ANN202
@@ -20,9 +21,13 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
     if not bool(model.quantized):
         raise BoundError("the exact student is not calibrated (calibrate_ / pretrain_exact first)")
     inits, nodes = [], []
+    short: dict[str, str] = {}  # intermediate values get short names, nodes none (the byte budget)
+    keep = {INPUT, OUTPUT, OUTPUT + "_unguarded"}
 
     def node(op: str, ins: list[str], out: str, **attrs: Any) -> str:
-        nodes.append(helper.make_node(op, ins, [out], name=f"{len(nodes):02d}_{op}", **attrs))
+        if out not in keep:
+            short[out] = short.get(out) or f"v{len(short):x}"
+        nodes.append(helper.make_node(op, [short.get(i, i) for i in ins], [short.get(out, out)], **attrs))
         return out
 
     def const(name: str, v: Any, small_int: bool = False) -> str:
@@ -30,8 +35,9 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
         v = np.asarray(v.detach() if isinstance(v, torch.Tensor) else v, dtype=np.float32)
         for dt in (np.int8, np.int16) if small_int and np.all(v == np.round(v)) else ():
             if np.all(np.abs(v) <= np.iinfo(dt).max):
-                inits.append(numpy_helper.from_array(v.astype(dt), f"{name}_int"))
-                return node("Cast", [f"{name}_int"], name, to=TensorProto.FLOAT)
+                inits.append(numpy_helper.from_array(v.astype(dt), f"{name}_i"))
+                keep.add(name)  # a weight keeps its name (the proof's report names it)
+                return node("Cast", [f"{name}_i"], name, to=TensorProto.FLOAT)
         inits.append(numpy_helper.from_array(v, name))
         return name
 
@@ -40,19 +46,20 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
     try:
         with torch.no_grad():
             # clamp to the box first, then scale and round (half-even): no engine rounds a huge value
-            t = node("Max", [INPUT, const("in_low_raw", m.q_lo / m.in_mul)], "x_low")
-            t = node("Min", [t, const("in_high_raw", m.q_hi / m.in_mul)], "x_high")
-            t = node("Round", [node("Mul", [t, const("in_mul", m.in_mul)], "x_scaled")], "x_box")
+            t = node("Max", [INPUT, const("xlo", m.q_lo / m.in_mul)], "x_low")
+            t = node("Min", [t, const("xhi", m.q_hi / m.in_mul)], "x_high")
+            t = node("Round", [node("Mul", [t, const("xmul", m.in_mul)], "x_scaled")], "x_box")
             if m.chroma_fix is not None:
                 t = _proto_chroma(m, t, node, const)
-            t = node("Sub", [t, const("in_center", m.q_c)], "a0")
+            t = node("Sub", [t, const("xc", m.q_c)], "a0")
             for i in range(last + 1):
                 t = _proto_layer(m, i, t, node, const)
             out_mul = torch.exp2(getattr(m, f"acc_exp{last}"))[0]
     finally:
         m.train(was)
-    t = node("Mul", [t, const("out_mul", out_mul)], "score")
-    node("Clip", [t, const("score_low", m.lo), const("score_high", m.hi)], OUTPUT + "_unguarded")
+    t = node("Mul", [t, const("om", out_mul)], "score")
+    steps, _ = program(m.transform, m.lo, m.hi)  # the teacher's transform (exact) and clip
+    emit(steps, node, lambda name, v: const(name, v), t, OUTPUT + "_unguarded")
     guard, guard_inits = nonfinite_guard(OUTPUT + "_unguarded")  # a row with a NaN/inf feature: NaN
     nodes.extend(guard)
     inits.extend(guard_inits)
@@ -60,7 +67,7 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
           [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [BATCH_DIM])])  # fmt: skip
     proto = helper.make_model(helper.make_graph(nodes, "vmafdistill_exact", *io, inits), ir_version=10,
                               opset_imports=[helper.make_opsetid("", int(opset))], producer_name="vmafdistill.exact")
-    proto.doc_string = "vmafdistill exact student: integer arithmetic, exact in float32"
+    proto.doc_string = "vmafdistill exact student (integer arithmetic, exact in float32)"
     if meta:
         onnx.helper.set_model_props(proto, dict(sorted(meta.items())))
     return proto
@@ -69,16 +76,16 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
 def _proto_chroma(m: ExactStudent, t: str, node: Callable[..., str], const: Callable[..., str]) -> str:
     """The chroma correction's nodes on the clipped rounded inputs ``t`` (the module docstring's form)."""
     g, a, k, mul = m._chroma()
-    z = node("Min", [INPUT, const("cz_high", 2.0**-ZERO_EXP)], "cz_hi")  # clamp, then scale and round
-    z = node("Max", [z, const("cz_low", -(2.0**-ZERO_EXP))], "cz_lo")
-    z = node("Round", [node("Mul", [z, const("cz_mul", 2.0**ZERO_EXP)], "cz_x")], "cz")  # -1, 0 or 1
-    keep = node("Relu", [node("Sub", [const("cz_col", m._onehot(g)), node("Mul", [z, z], "cz2")], "cz_g")], "keep")
+    z = node("Min", [INPUT, const("czh", 2.0**-ZERO_EXP)], "cz_hi")  # clamp, then scale and round
+    z = node("Max", [z, const("czl", -(2.0**-ZERO_EXP))], "cz_lo")
+    z = node("Round", [node("Mul", [z, const("czm", 2.0**ZERO_EXP)], "cz_x")], "cz")  # -1, 0 or 1
+    keep = node("Relu", [node("Sub", [const("czc", m._onehot(g)), node("Mul", [z, z], "cz2")], "cz_g")], "keep")
     qa = node("MatMul", [t, const("adm3_e", m._onehot(a)[:, None], True)], "adm3")  # [N, 1]
-    corr = node("Add", [node("Mul", [qa, const("corr_mul", mul)], "corr_m"), const("corr_add", k)], "corr_s")
+    corr = node("Add", [node("Mul", [qa, const("crm", mul)], "corr_m"), const("cra", k)], "corr_s")
     delta = node("Sub", [node("Round", [corr], "corr"), t], "corr_d")
     t = node("Add", [t, node("Mul", [delta, keep], "corr_k")], "x_fix")
-    t = node("Max", [t, const("in_low", m.q_lo)], "x_fix_lo")
-    return node("Min", [t, const("in_high", m.q_hi)], "x_fix_box")
+    t = node("Max", [t, const("qlo", m.q_lo)], "x_fix_lo")
+    return node("Min", [t, const("qhi", m.q_hi)], "x_fix_box")
 
 
 def _proto_layer(m: ExactStudent, i: int, a: str, node: Callable[..., str], const: Callable[..., str]) -> str:
@@ -90,18 +97,18 @@ def _proto_layer(m: ExactStudent, i: int, a: str, node: Callable[..., str], cons
     t = node("Add", [t, const(f"b{i}", b[0] if last else b)], f"acc{i}")
     mul = 1.0 if last else torch.exp2(getattr(m, f"acc_exp{i}") - getattr(m, f"act_exp{i}"))
     if not last:
-        t = node("Floor", [node("Mul", [t, const(f"requant{i}", mul)], f"shift{i}")], f"t{i}")
+        t = node("Floor", [node("Mul", [t, const(f"rq{i}", mul)], f"shift{i}")], f"t{i}")
     if w_lo is not None:  # low-order weights (int8): Floor(a W_lo [2^-k] 2^-p) joins the integer sum
         lo = node("MatMul", [a, const(f"w{i}_lo", col(w_lo), True)], f"mm{i}_lo")
-        lo = lo if last else node("Mul", [lo, f"requant{i}"], f"lo{i}_k")
-        lo = node("Floor", [node("Mul", [lo, const(f"lo_shift{i}", 2.0 ** -float(m.split[i]))], f"lo{i}_s")], f"lo{i}")
+        lo = lo if last else node("Mul", [lo, f"rq{i}"], f"lo{i}_k")
+        lo = node("Floor", [node("Mul", [lo, const(f"ls{i}", 2.0 ** -float(m.split[i]))], f"lo{i}_s")], f"lo{i}")
         t = node("Add", [t, lo], f"t{i}_sum")
     if last:
         return t
     if m.act == "relu":
         return node("Min", [node("Relu", [t], f"relu{i}"), const(f"cap{i}", getattr(m, f"cap{i}"), True)], f"a{i + 1}")
     e = getattr(m, f"act_exp{i}")  # srelu: s = t + C; Floor(Min(Relu(s), 2C - 1)^2 / 4C) + Relu(s - (2C - 1))
-    s_, top = node("Add", [t, const(f"knee{i}", torch.exp2(-e))], f"s{i}"), const(f"top{i}", 2 * torch.exp2(-e) - 1)
+    s_, top = node("Add", [t, const(f"kn{i}", torch.exp2(-e))], f"s{i}"), const(f"tp{i}", 2 * torch.exp2(-e) - 1)
     v = node("Min", [node("Relu", [s_], f"sp{i}"), top], f"v{i}")
     q = node("Floor", [node("Mul", [node("Mul", [v, v], f"vv{i}"), const(f"sq{i}", torch.exp2(e - 2))], f"vvs{i}")],
              f"q{i}")  # fmt: skip

@@ -12,6 +12,7 @@ from torch import nn
 
 from .. import synth
 from ..students import OUT_BIAS, OUT_SCALE, Student
+from .transform import check_transform, program, run
 
 #: float32 holds every integer of magnitude <= 2^24 exactly; the proof requires < 2^24.
 LIMIT = 2**24
@@ -29,7 +30,7 @@ EXACT_DEFAULTS: dict[str, Any] = {
     "qat_lr": 5e-4, "cal_n": 65536,
 }  # fmt: skip
 _CTOR = ("hidden", "act", "in_bits", "act_bits", "act_min_exp", "margin_bits", "split_bits", "box_low", "box_high",
-         "score_range", "chroma_fix")
+         "score_range", "chroma_fix", "transform")
 
 
 def _round_ste(v: torch.Tensor) -> torch.Tensor:
@@ -79,8 +80,9 @@ class ExactStudent(Student):
     def __init__(self, n_features: int = 6, hidden: tuple[int, ...] = (48, 48), act: str = "srelu",
                  in_bits: int = 14, act_bits: int = 14, act_min_exp: int = KNEE_MIN_EXP, margin_bits: float = 0.5,
                  split_bits: tuple[int, int] = (7, 7), box_low=None, box_high=None, score_range=(0.0, 100.0),
-                 chroma_fix=None) -> None:  # fmt: skip  # noqa: ANN001
-        super().__init__(n_features, score_range, chroma_fix)
+                 chroma_fix=None, transform=None) -> None:  # fmt: skip  # noqa: ANN001
+        super().__init__(n_features, score_range, chroma_fix, transform)
+        check_transform(self.transform, self.lo, self.hi)  # ValueError for one the integer stage cannot compute
         lo = np.asarray(synth.BOX_LOW if box_low is None else box_low, dtype=np.float64)
         hi = np.asarray(synth.BOX_HIGH if box_high is None else box_high, dtype=np.float64)
         if lo.shape != (n_features,) or hi.shape != (n_features,) or np.any(hi <= lo):
@@ -210,6 +212,11 @@ class ExactStudent(Student):
         for i in range(len(self.layers)):
             a = self._layer(i, a)
         return a
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """The teacher's transform and clip of ``raw`` in exact arithmetic (``exact.transform``): the graph's bits."""
+        steps, _ = program(self.transform, self.lo, self.hi)
+        return run(steps, self.raw(x))
 
     @torch.no_grad()
     def calibrate_(self, x: torch.Tensor) -> None:

@@ -40,7 +40,8 @@ def prove_bound(obj: ExactStudent | bytes) -> dict[str, Any]:
     be integer-valued. The raw input may only see ops exact on every float (Mul by 2^k >= 1, Round,
     Floor, Max, Min) and the non-finite guard (``contract.nonfinite_guard``: a row mask from IsNaN/IsInf
     and a final Where(mask, NaN, value), which passes the proven value through); a row with a NaN or
-    infinite feature scores NaN and is outside the proof. Returns ``ok``, ``problems``, ``worst``
+    infinite feature scores NaN and is outside the proof. ``x - Floor(x 2^-m) 2^m`` is known to lie in
+    [0, 2^m) (the transform's integer splits, ``exact.transform``). Returns ``ok``, ``problems``, ``worst``
     (largest magnitude, grid units), ``margin_bits`` = log2(2^24 / worst) and per dot product its
     worst partial sum and margin (``layers``)."""
     import onnx
@@ -67,6 +68,11 @@ def prove_bound(obj: ExactStudent | bytes) -> dict[str, Any]:
     layers: list[dict[str, Any]] = []
     worst = 1.0
     masks: set[str] = set()  # boolean/0-1 row masks of the non-finite guard (never enter the arithmetic)
+    # the remainder of a floor division by a power of two, r = x - Floor(x 2^-m) 2^m, lies in [0, 2^m):
+    # interval arithmetic alone loses that x and Floor(x 2^-m) move together
+    scaled: dict[str, tuple[str, float]] = {}  # Mul(x, k), k a power of two: (x, k)
+    floored: dict[str, tuple[str, float]] = {}  # Floor(Mul(x, k)): (x, k)
+    multiple: dict[str, tuple[str, float]] = {}  # Mul(Floor(Mul(x, 2^-m)), 2^m): (x, 2^m)
     raw = {i.name for i in proto.graph.input}
     for nd in proto.graph.node if not problems else ():
         op, ins, out = nd.op_type, list(nd.input), nd.output[0]
@@ -109,6 +115,8 @@ def prove_bound(obj: ExactStudent | bytes) -> dict[str, Any]:
             if op in ("Round", "Floor"):
                 r = np.round if op == "Round" else np.floor
                 lo, hi, g = r(lo), r(hi), (np.zeros(1) if g is None else np.maximum(g, 0.0))
+                if op == "Floor" and ins[0] in scaled:
+                    floored[out] = scaled[ins[0]]
             elif op in ("Max", "Min", "Relu", "Clip") and len(rest) == {"Relu": 0, "Clip": 2}.get(op, 1):
                 for j, (blo, bhi, bg) in enumerate(rest or [(np.zeros(1), np.zeros(1), np.full(1, np.inf))]):
                     mx = np.maximum if op in ("Max", "Relu") or (op == "Clip" and j == 0) else np.minimum
@@ -119,6 +127,13 @@ def prove_bound(obj: ExactStudent | bytes) -> dict[str, Any]:
                     fail("the raw input is multiplied by a power of two < 1 (could underflow)")
                     break
                 lo, hi, g = lo * k, hi * k, None if g is None else g + np.log2(k)
+                if k.size == 1:
+                    scaled[out] = (ins[0], float(k[0]))
+                    if ins[0] in floored and floored[ins[0]][1] * float(k[0]) == 1.0:
+                        multiple[out] = (floored[ins[0]][0], float(k[0]))
+            elif op == "Sub" and g is not None and multiple.get(ins[1], ("", 0.0))[0] == ins[0]:
+                step = np.exp2(np.min(g))  # x on its grid: the remainder is at most 2^m - step
+                lo, hi = np.zeros_like(lo), np.full_like(hi, multiple[ins[1]][1] - step)
             elif op in ("Add", "Sub", "Mul") and len(rest) == 1 and g is not None and rest[0][2] is not None:
                 blo, bhi, bg = rest[0]
                 if op == "Mul":

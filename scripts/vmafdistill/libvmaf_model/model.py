@@ -96,12 +96,13 @@ class LibvmafModel:
             x[:, g] = np.where(self._denormalise(x[:, g], g + 1) == 0.0, corrected, x[:, g])
         return x
 
-    def predict(self, features: np.ndarray, clip: bool = True, chunk: int = 65536) -> np.ndarray:
+    def predict(self, features: np.ndarray, clip: bool = True, chunk: int = 65536, transform: bool = True) -> np.ndarray:
         """libvmaf's per-frame score, float64 [N], of raw features [N, F] in MODEL order.
 
         `clip=False`: the score before the final `score_clip` (transform applied when enabled),
-        which is what libvmaf gives with `disable_clip=true`. The RBF distance is computed as
-        |x|^2 - 2 x.sv + |sv|^2 (one matrix product; within 1e-11 of the direct sum).
+        which is what libvmaf gives with `disable_clip=true`; `transform=False` (with `clip=False`): the
+        SVM's own de-normalised output, before the score transform (what the students learn). The RBF
+        distance is computed as |x|^2 - 2 x.sv + |sv|^2 (one matrix product; within 1e-11 of the direct sum).
         """
         features = np.asarray(features, dtype=np.float64)
         if features.ndim != 2 or features.shape[1] != len(self.features):
@@ -113,7 +114,10 @@ class LibvmafModel:
             x = self.svm_inputs(features[start : start + chunk])
             d2 = np.einsum("ij,ij->i", x, x)[:, None] - 2.0 * x @ sv.T + sv_sq[None, :]
             out[start : start + chunk] = np.exp(-self.gamma * np.maximum(d2, 0.0)) @ self.coef - self.rho
-        y = self.transform.apply(self._denormalise(out, 0))
+        y = self._denormalise(out, 0)
+        if not transform:
+            return y
+        y = self.transform.apply(y)
         return np.clip(y, *self.score_clip) if clip and self.score_clip else y
 
     def log_keys(self) -> list[str]:
