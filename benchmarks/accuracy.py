@@ -1,4 +1,4 @@
-"""Accuracy: do the students follow the teacher everywhere? Stress corpus + demo corpus, per model.
+"""Accuracy: do the students follow the teacher everywhere? Tuning corpus + demo corpus, per model.
 
 Models: every exported tier (results/export/*.onnx; a note if none), every peer
 (../shared/peers/*.onnx relative to the repo root; omitted if that folder is absent), and, as the
@@ -6,12 +6,14 @@ floor any float32 model can reach, the vmaf_v0.6.1 SVM itself as a float32 ONNX 
 `svm-onnx-fp32`, built by benchmarks/inference.py's export_svm_onnx).
 
 Corpora:
-  (a) stress: content and distortions the demo corpus never uses (scripts/vmafdistill/stress.py:
+  (a) tuning: content and distortions the demo corpus never uses (benchmarks/tuning_corpus.py:
       6 scikit-image photos the demo config does not list, with camera motion, x 10 HRCs: Gaussian
       blur, temporal noise, VP9 10 kbit/s, MPEG-2 / MJPEG at coarse quantisers, H.264 CRF 51 at
-      quarter resolution), measured with real libvmaf. OUT OF DISTRIBUTION for every model.
-      Built once and cached in results/benchmarks/stress/ (keyed on the corpus definition and the
-      ffmpeg binary); --rebuild forces a new build.
+      quarter resolution; 576x324, 25 fps), measured with real libvmaf. The training recipe was
+      chosen on it, so these are TUNING figures, not held-out ones: the out-of-distribution figures
+      come from the unseen corpus (benchmarks/unseen.py). Built once and cached in
+      benchmarks_out/corpora/tuning-<key>/ (keyed on the build commands and the ffmpeg binary);
+      --rebuild forces a new build.
   (b) demo: results/features/frames.parquet (the workflow's demo corpus, self-pairs left out as in
       the LOSO metrics). IN distribution for our tiers (trained on every demo source), out of
       distribution for the peers (trained on Netflix Public / KoNViD / BVI-DVC).
@@ -25,16 +27,14 @@ the model's output been clipped to [0, 100] like the teacher's (our tiers clamp 
 
 Prints rich tables and writes results/benchmarks/accuracy.csv.
 
-    .venv/bin/python benchmarks/accuracy.py [--rebuild] [--workers 2] [--export-dir results/export]
+    .venv/bin/python benchmarks/accuracy.py [--rebuild] [--workers 2] [--export-dir results/export] [--peers DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -44,35 +44,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from corpora import clip_table  # noqa: E402
 from inference import EXPORT_DIR, PEERS_DIR, export_svm_onnx  # noqa: E402
-from vmafdistill import FEATURES, atomic, loso, onnxrun, stress  # noqa: E402
+from student_eval import exported_students  # noqa: E402
+from tuning_corpus import TUNING, tuning_frames  # noqa: E402
+from vmafdistill import FEATURES, atomic, loso, onnxrun  # noqa: E402
 from vmafdistill.ffmpeg import check_libvmaf, resolve_ffmpeg  # noqa: E402
 from vmafdistill.teacher import load_teacher  # noqa: E402
 
-CACHE = ROOT / "results" / "benchmarks" / "stress"
 OUT_CSV = ROOT / "results" / "benchmarks" / "accuracy.csv"
 DEMO_FRAMES = ROOT / "results" / "features" / "frames.parquet"
 DEMO_CLIPS = ROOT / "results" / "features" / "clips.parquet"
 
 
-def stress_frames(rebuild: bool, workers: int) -> tuple[pl.DataFrame, str]:
-    """The stress corpus's per-frame table, from the cache when its key matches."""
+def tuning_table(rebuild: bool, workers: int) -> tuple[pl.DataFrame, str]:
+    """The tuning corpus's per-frame vmaf_v0.6.1 table (cached), and how it was obtained."""
     exe, origin = resolve_ffmpeg()
     check_libvmaf(exe, origin)
-    key = stress.corpus_key(stress.STRESS_SOURCES, stress.HRCS, stress.DEFAULT_SETTINGS, exe)
-    table, meta = CACHE / "frames.parquet", CACHE / "key.json"
-    if not rebuild and table.is_file() and meta.is_file() and json.loads(meta.read_text()).get("key") == key:
-        return pl.read_parquet(table), f"cached ({table.relative_to(ROOT)}, key {key})"
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="vmafdistill-stress-") as tmp:
-        clips = stress.build_stress_corpus(tmp, exe, workers=workers)
-        t1 = time.perf_counter()
-        frames = stress.measure(clips, exe, workers=workers)
-    t2 = time.perf_counter()
-    CACHE.mkdir(parents=True, exist_ok=True)
-    atomic.write_parquet(table, frames)
-    atomic.write_json(meta, {"key": key, "ffmpeg": exe, "build_s": t1 - t0, "measure_s": t2 - t1})
-    return frames, f"built in {t2 - t0:.1f} s ({t1 - t0:.1f} s encode, {t2 - t1:.1f} s libvmaf, {workers} at a time)"
+    tf = tuning_frames(exe, [load_teacher()], workers=workers, rebuild=rebuild)
+    built = f"built in {tf.build_s:.1f} s" if tf.built_now else f"cached build ({tf.build_s:.1f} s)"
+    measured = f"measured in {tf.measure_s['vmaf_v0.6.1']:.1f} s" if tf.measured_now else "cached table"
+    return tf.tables["vmaf_v0.6.1"], f"{built}, {measured} ({workers} at a time; {tf.folder.relative_to(ROOT)})"
 
 
 def demo_frames() -> pl.DataFrame | None:
@@ -129,9 +121,10 @@ def evaluate(frames: pl.DataFrame, pred: np.ndarray) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rebuild", action="store_true", help="rebuild the stress corpus even if cached")
-    ap.add_argument("--workers", type=int, default=2, help="ffmpeg processes at a time for the stress build")
+    ap.add_argument("--rebuild", action="store_true", help="rebuild the tuning corpus even if cached")
+    ap.add_argument("--workers", type=int, default=2, help="ffmpeg processes at a time for the tuning build")
     ap.add_argument("--export-dir", type=Path, default=EXPORT_DIR, help="where the exported tiers are")
+    ap.add_argument("--peers", type=Path, default=PEERS_DIR, help="published vmaf_v0.6.1 students (if present)")
     args = ap.parse_args()
 
     from rich.console import Console
@@ -140,26 +133,26 @@ def main() -> None:
     console = Console(width=None if sys.stdout.isatty() else 160)
     notes: list[str] = []
 
-    s_frames, how = stress_frames(args.rebuild, args.workers)
-    s_clips = stress.clip_table(s_frames)
+    s_frames, how = tuning_table(args.rebuild, args.workers)
+    s_clips = clip_table(s_frames)
     teacher = load_teacher()
     s_diff = float(np.max(np.abs(teacher.predict(s_frames.select(FEATURES).to_numpy()) - s_frames["vmaf"].to_numpy())))
-    corpora = {"stress": s_frames}
+    corpora = {"tuning": s_frames}
     d_frames = demo_frames()
     if d_frames is None:
         notes.append(f"no {DEMO_FRAMES.relative_to(ROOT)} (run `snakemake features`): demo corpus rows omitted")
     else:
         corpora["demo"] = d_frames
 
-    # the stress corpus itself
-    st = stress.DEFAULT_SETTINGS
+    # the tuning corpus itself
+    st = TUNING.settings
     console.print(
-        f"[bold]stress corpus[/]: {s_clips.height} clips = {s_clips['source'].n_unique()} sources x "
+        f"[bold]tuning corpus[/]: {s_clips.height} clips = {s_clips['source'].n_unique()} sources x "
         f"{s_clips['hrc'].n_unique()} HRCs, {s_frames.height} frames, {st.width}x{st.height} {st.fps} fps "
         f"{st.seconds:g} s; {how}; teacher (float64 SVM on libvmaf's features) vs libvmaf vmaf: max |diff| {s_diff:.1e}"
     )
     grid = s_clips.pivot(on="hrc", index="source", values="vmaf", maintain_order=True)
-    t = Table(title="stress corpus: libvmaf vmaf_v0.6.1 clip scores (mean of frames)")
+    t = Table(title="tuning corpus: libvmaf vmaf_v0.6.1 clip scores (mean of frames)")
     for c in grid.columns:
         t.add_column(c, justify="left" if c == "source" else "right")
     for row in grid.iter_rows():
@@ -173,18 +166,22 @@ def main() -> None:
 
     if d_frames is not None:
         lo, hi = s_frames.select(pl.col(FEATURES).min()), d_frames.select(pl.col(FEATURES).min())
-        console.print("feature minima, stress vs demo: " + ", ".join(
+        console.print("feature minima, tuning vs demo: " + ", ".join(
             f"{f} {lo[f][0]:.3g} vs {hi[f][0]:.3g}" for f in FEATURES[:5]))  # fmt: skip
 
     # models
     models: list[tuple[str, str, Path]] = []
-    tiers = sorted(args.export_dir.glob("*.onnx")) if args.export_dir.is_dir() else []
+    exported, skipped = exported_students(args.export_dir)
+    notes += skipped
+    tiers = [s for s in exported if s.teacher.name == teacher.name and s.pooling == "frame"]
+    notes += [f"{s.path}: a student of {s.teacher.name} ({s.pooling} pooling), not compared here (benchmarks/unseen.py "
+              "takes every teacher)" for s in exported if s not in tiers]  # fmt: skip
     if not tiers:
-        notes.append(f"no exported tier in {args.export_dir}/ (run `snakemake export`): tier rows omitted")
-    models += [(f"tier:{p.stem}", "tier", p) for p in tiers]
-    peers = sorted(PEERS_DIR.glob("*.onnx")) if PEERS_DIR.is_dir() else []
+        notes.append(f"no exported vmaf_v0.6.1 tier in {args.export_dir}/ (run `snakemake export`): tier rows omitted")
+    models += [(f"tier:{s.label}", "tier", s.path) for s in tiers]
+    peers = sorted(args.peers.glob("*.onnx")) if args.peers.is_dir() else []
     if not peers:
-        notes.append(f"no peer folder {PEERS_DIR}: peer rows omitted")
+        notes.append(f"no peer folder {args.peers}: peer rows omitted")
     models += [(f"peer:{p.stem}", "peer", p) for p in peers]
 
     rows = []
@@ -195,10 +192,10 @@ def main() -> None:
             sess = onnxrun.session(path)
             for cname, frames in corpora.items():
                 pred, dep = scores(sess, frames)
-                dist = "-" if kind == "reference" else "in" if (kind == "tier" and cname == "demo") else "out"
+                dist = "-" if kind == "reference" else "out" if kind == "peer" else "in" if cname == "demo" else "tuning"
                 rows.append({"corpus": cname, "model": label, "kind": kind, "distribution": dist,
                              **evaluate(frames, pred), "batch_dep": dep})  # fmt: skip
-                if cname == "stress":
+                if cname == "tuning":
                     err = frames.select("clip_id", "hrc", "vmaf").with_columns(pl.Series("p", pred))
                     err = err.group_by("clip_id", "hrc").agg(
                         (pl.col("p").mean() - pl.col("vmaf").mean()).abs().alias("e")
@@ -211,7 +208,8 @@ def main() -> None:
     for cname in corpora:
         sub = table.filter(pl.col("corpus") == cname)
         title = {
-            "stress": "(a) STRESS corpus: out of distribution for every model",
+            "tuning": "(a) TUNING corpus: the recipe was chosen on it (not held-out for our tiers; out of distribution "
+            "for the peers)",
             "demo": "(b) DEMO corpus (self-pairs left out): IN distribution for our tiers (trained on every demo "
             "source), out of distribution for the peers",
         }[cname]
@@ -233,7 +231,7 @@ def main() -> None:
 
     hrc = pl.DataFrame(per_hrc).pivot(on="hrc", index="model", values="clip_max_abs", maintain_order=True)
     hrc = hrc.select("model", *sorted(c for c in hrc.columns if c != "model"))
-    t = Table(title="(a) stress corpus: worst clip |error| per HRC (VMAF points)")
+    t = Table(title="(a) tuning corpus: worst clip |error| per HRC (VMAF points)")
     for c in hrc.columns:
         t.add_column(c, justify="left" if c == "model" else "right", no_wrap=c == "model")
     for row in hrc.iter_rows():

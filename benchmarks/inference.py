@@ -100,8 +100,8 @@ def svm_module(t: Teacher):
             # de-normalised weights and constant: vmaf = sum_i a_i (k_i - 1) + c
             self.register_buffer("a", torch.tensor(m.coef / m.slopes[0], **f32))  # [211]
             self.c = float((m.coef.sum() - m.rho - m.intercepts[0]) / m.slopes[0])
-            self.gamma = float(t.gamma)
-            self.lo, self.hi = float(t.clip_min), float(t.clip_max)
+            self.gamma = float(m.gamma)
+            self.lo, self.hi = (float(v) for v in t.score_range)
 
         def forward(self, features):
             x = features @ self.w + self.b  # normalised, model order [N, 6]
