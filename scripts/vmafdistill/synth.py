@@ -104,10 +104,13 @@ def sample_features(n: int, seed: int, mix: dict[str, float] | None = None) -> n
 # ------------------------------------------------------------------------------------------------
 # any other teacher: drawn around the model's own support vectors, inside its feature box
 
-#: Share of the generic draw: near one support vector, between two, uniform over the widened box.
-GENERIC_MIX = {"near": 0.4, "between": 0.4, "box": 0.2}
-#: The box is the support vectors' span widened by this share of its width on each side.
+#: Share of the generic draw: near one support vector, between two, uniform over the box.
+GENERIC_MIX = {"near": 0.35, "between": 0.35, "box": 0.3}
+#: Without a declared limit, a box end is the support vectors' span widened by this share of its width.
 WIDEN = 0.5
+#: Share of rows given each declared limit exactly (libvmaf clamps a feature at its limit, so real frames
+#: pile up there: speed_chroma at speed_max_val under noise, adm at adm_min_val under heavy blur).
+AT_LIMIT = 0.04
 #: Range limits a feature's extractor options impose (option name -> which end).
 _LIMITS = {"cambi_max_val": "high", "speed_max_val": "high", "motion_max_val": "high", "adm_min_val": "low"}
 
@@ -125,18 +128,36 @@ def physical_bounds(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 -
     return lo[perm], hi[perm]
 
 
+def declared_limits(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Per canonical feature, the limits its extractor's options declare (NaN where none)."""
+    m = teacher.model
+    lo, hi = np.full(len(m.features), np.nan), np.full(len(m.features), np.nan)
+    for i, opts in enumerate(m.feature_opts):
+        for key, end in _LIMITS.items():
+            if key in opts:
+                (hi if end == "high" else lo)[i] = float(opts[key])
+    perm = m.canonical_to_model()
+    return lo[perm], hi[perm]
+
+
 def generic_box(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-    """The support vectors' raw span (``Teacher.feature_box``) widened by WIDEN, inside the physical bounds."""
+    """The box a generic teacher's students are trained on: each end at the extractor's declared limit
+    (adm_min_val, cambi/speed/motion max_val: where the lowest-quality and most extreme frames land), else
+    the support vectors' raw span (``Teacher.feature_box``) widened by WIDEN, inside the physical bounds."""
     lo, hi = teacher.feature_box()
     plo, phi = physical_bounds(teacher)
+    dlo, dhi = declared_limits(teacher)
     w = hi - lo
-    return np.maximum(lo - WIDEN * w, plo), np.minimum(hi + WIDEN * w, phi)
+    low = np.where(np.isfinite(dlo), dlo, np.maximum(lo - WIDEN * w, plo))
+    high = np.where(np.isfinite(dhi), dhi, np.minimum(hi + WIDEN * w, phi))
+    return low, high
 
 
 def sample_generic(teacher, n: int, seed: int) -> np.ndarray:  # noqa: ANN001
     """``n`` vectors [n, F] (canonical order) for a teacher outside the v0.6.1 family: near a random
-    support vector (the model's training data: real frames), between two, or uniform over the widened
-    box; with a chroma correction, 5% exact zeros of speed_chroma (grayscale or tiny chroma)."""
+    support vector (the model's training data: real frames), between two, or uniform over ``generic_box``;
+    then AT_LIMIT of the rows get each declared limit exactly, and, with a chroma correction, 5% exact zeros
+    of speed_chroma (grayscale or tiny chroma)."""
     m = teacher.model
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x6E6E]))
     sv = m._denormalise(m.support_vectors, slice(1, None))[:, m.canonical_to_model()]
@@ -150,6 +171,8 @@ def sample_generic(teacher, n: int, seed: int) -> np.ndarray:  # noqa: ANN001
     between += rng.normal(0.0, 0.02, between.shape) * w
     box = rng.uniform(lo, hi, (counts[2], len(lo)))
     x = np.clip(np.concatenate([near, between, box]), *physical_bounds(teacher))
+    for j, limit in [(j, v) for ends in declared_limits(teacher) for j, v in enumerate(ends) if np.isfinite(v)]:
+        x[rng.random(len(x)) < AT_LIMIT, j] = limit
     if m.chroma_correction is not None:
         g = next(i for i, f in enumerate(teacher.features) if f.startswith("speed_chroma"))
         x[rng.random(len(x)) < 0.05, g] = 0.0
@@ -184,5 +207,6 @@ def synthetic_set(
     return x, teacher.predict(x, clip=clip)
 
 
-__all__ = ["FEATURES", "BOX_LOW", "BOX_HIGH", "DEFAULT_MIX", "feature_floor", "generic_box", "physical_bounds",
+__all__ = ["FEATURES", "BOX_LOW", "BOX_HIGH", "DEFAULT_MIX", "declared_limits", "feature_floor", "generic_box",
+           "physical_bounds",
            "sample_features", "sample_for", "sample_generic", "synthetic_set"]

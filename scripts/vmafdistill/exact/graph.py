@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..contract import BATCH_DIM, INPUT, OUTPUT, nonfinite_guard
+from ..contract import BATCH_DIM, INPUT, OUTPUT, compact_names, nonfinite_guard
 from .model import ZERO_EXP, ExactStudent
 from .prover import BoundError, check_bound
 from .transform import emit, program
@@ -21,13 +21,9 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
     if not bool(model.quantized):
         raise BoundError("the exact student is not calibrated (calibrate_ / pretrain_exact first)")
     inits, nodes = [], []
-    short: dict[str, str] = {}  # intermediate values get short names, nodes none (the byte budget)
-    keep = {INPUT, OUTPUT, OUTPUT + "_unguarded"}
 
     def node(op: str, ins: list[str], out: str, **attrs: Any) -> str:
-        if out not in keep:
-            short[out] = short.get(out) or f"v{len(short):x}"
-        nodes.append(helper.make_node(op, [short.get(i, i) for i in ins], [short.get(out, out)], **attrs))
+        nodes.append(helper.make_node(op, ins, [out], **attrs))
         return out
 
     def const(name: str, v: Any, small_int: bool = False) -> str:
@@ -36,7 +32,6 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
         for dt in (np.int8, np.int16) if small_int and np.all(v == np.round(v)) else ():
             if np.all(np.abs(v) <= np.iinfo(dt).max):
                 inits.append(numpy_helper.from_array(v.astype(dt), f"{name}_i"))
-                keep.add(name)  # a weight keeps its name (the proof's report names it)
                 return node("Cast", [f"{name}_i"], name, to=TensorProto.FLOAT)
         inits.append(numpy_helper.from_array(v, name))
         return name
@@ -67,10 +62,10 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
           [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [BATCH_DIM])])  # fmt: skip
     proto = helper.make_model(helper.make_graph(nodes, "vmafdistill_exact", *io, inits), ir_version=10,
                               opset_imports=[helper.make_opsetid("", int(opset))], producer_name="vmafdistill.exact")
-    proto.doc_string = "vmafdistill exact student (integer arithmetic, exact in float32)"
+    proto.doc_string = "vmafdistill exact student"
     if meta:
         onnx.helper.set_model_props(proto, dict(sorted(meta.items())))
-    return proto
+    return compact_names(proto)
 
 
 def _proto_chroma(m: ExactStudent, t: str, node: Callable[..., str], const: Callable[..., str]) -> str:

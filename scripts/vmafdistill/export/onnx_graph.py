@@ -26,7 +26,7 @@ import io
 import warnings
 from pathlib import Path
 
-from ..contract import BATCH_DIM, INPUT, MIN_OPSET, OUTPUT, add_nonfinite_guard
+from ..contract import BATCH_DIM, INPUT, MIN_OPSET, OUTPUT, add_nonfinite_guard, compact_names
 from .tiers import ExportError, TierSpec
 
 METADATA_KEYS = (
@@ -122,26 +122,6 @@ def build_onnx(model, precision: str, meta: dict[str, str], opset: int = MIN_OPS
     data = proto.SerializeToString(deterministic=True)
     check_contract(data, opset)
     return data
-
-
-def compact_names(proto):  # noqa: ANN001, ANN201 - ModelProto
-    """The graph with short names for its intermediate values (``v0``, ``v1``, ...) and none for its nodes:
-    the exporter's long ``/net/net.0/Gemm_output_0`` style names cost ~1 KB of a 10 KB budget.
-    Inputs, outputs and initializers keep theirs."""
-    keep = {v.name for v in (*proto.graph.input, *proto.graph.output)} | {i.name for i in proto.graph.initializer}
-    short: dict[str, str] = {}
-    for node in proto.graph.node:
-        node.name = ""
-        for out in node.output:
-            if out not in keep and out:
-                short.setdefault(out, f"v{len(short):x}")
-    for node in proto.graph.node:
-        node.input[:] = [short.get(i, i) for i in node.input]
-        node.output[:] = [short.get(o, o) for o in node.output]
-    kept = [vi for vi in proto.graph.value_info if vi.name not in short]
-    del proto.graph.value_info[:]
-    proto.graph.value_info.extend(kept)
-    return proto
 
 
 def check_contract(data: bytes, min_opset: int = MIN_OPSET) -> None:

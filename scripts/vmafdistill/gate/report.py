@@ -10,23 +10,28 @@ from .checks import Check, Thresholds, read_json
 from .run import GateInputs, failures, passed, warnings
 
 
-def report(checks: list[Check], th: Thresholds, inputs: GateInputs, tables: dict[str, list[dict]]) -> dict:
-    """The JSON report (verdict, thresholds, inputs, every check, the engine tables)."""
+def report(checks: list[Check], th: Thresholds, inputs: GateInputs | list[GateInputs],
+           tables: dict[str, list[dict]]) -> dict:  # fmt: skip
+    """The JSON report (verdict, teachers, thresholds, tiers, every check, the engine tables); ``inputs``: one
+    teacher's, or every teacher's (``run_teachers``: models keyed ``<teacher>/<tier>``)."""
+    many = isinstance(inputs, list)
     cards = {}
-    for name in inputs.tiers:
-        card, _ = read_json(inputs.cards[name])
-        if card:
-            cards[name] = {k: card.get(k) for k in ("id", "arch", "pooling", "precision", "bytes", "n_params",
-                                                   "sha256", "teacher")}  # fmt: skip
-    from ..teacher import load_teacher
-
+    for inp in inputs if many else [inputs]:
+        for name in inp.tiers:
+            card, _ = read_json(inp.cards[name])
+            if card:
+                key = f"{inp.teacher.name}/{name}" if many else name
+                cards[key] = {k: card.get(k) for k in ("id", "arch", "pooling", "precision", "bytes", "n_params",
+                                                      "sha256", "teacher")}  # fmt: skip
+    first = inputs[0] if many else inputs
     return {
         "verdict": "PASS" if passed(checks) else "FAIL",
-        "teacher": (inputs.teacher or load_teacher()).describe(),
+        "teacher": first.teacher.describe(),
+        "teachers": [i.teacher.describe() for i in (inputs if many else [inputs])],
         "failed": [c.label for c in failures(checks)],
         "warnings": [f"{c.label}: {c.detail}" for c in warnings(checks)],
         "thresholds": ex.jsonable(asdict(th)),
-        "tiers": {k: asdict(v) for k, v in inputs.tiers.items()},
+        "tiers": {k: asdict(v) for k, v in first.tiers.items()},
         "models": cards,
         "engines": ex.jsonable(tables, "name"),
         "checks": [{"check": c.label, "status": c.status, "passed": c.passed, "informative": c.informative,
@@ -62,11 +67,13 @@ def engine_markdown(tier: str, table: list[dict]) -> list[str]:
 
 
 def report_markdown(rep: dict) -> str:
-    t = rep.get("teacher") or {}
     warned = rep.get("warnings") or []
     head = f"# Gate: {rep['verdict']}" + (f" ({len(warned)} warning{'s' * (len(warned) != 1)})" if warned else "")
-    lines = [head, "", f"Teacher: {t.get('name', '?')} (libvmaf model {t.get('libvmaf_model', '?')}; "
-             f"features {', '.join(t.get('features', []))})", ""]  # fmt: skip
+    lines = [head, ""]
+    for t in rep.get("teachers") or [rep.get("teacher") or {}]:
+        lines.append(f"Teacher: {t.get('name', '?')} (libvmaf model {t.get('libvmaf_model', '?')}; "
+                     f"features {', '.join(t.get('features', []))})")  # fmt: skip
+    lines.append("")
     if rep["failed"]:
         lines += ["Failed checks: " + ", ".join(f"`{f}`" for f in rep["failed"]), ""]
     if warned:

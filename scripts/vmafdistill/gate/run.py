@@ -1,8 +1,9 @@
-"""All the gate's checks over one run's files, in report order (``run_checks``)."""
+"""All the gate's checks over one run's files, in report order: one teacher's (``run_checks``), every
+teacher's (``run_teachers``: each check's subject names its teacher, ``vmaf_v0.6.1/nano``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,19 @@ def run_checks(inputs: GateInputs, th: Thresholds) -> tuple[list[Check], dict[st
     checks.append(check_golden_libvmaf(run, record, run_err, record_err))
     checks.append(check_golden_teacher(run, run_err, teacher))
     checks.append(check_teacher(teacher_doc, th.teacher_tolerance, teacher_err))
+    return checks, tables
+
+
+def run_teachers(per_teacher: list[GateInputs], th: Thresholds) -> tuple[list[Check], dict[str, list[dict]]]:
+    """``run_checks`` for each teacher's inputs; subjects become ``<teacher>/<tier>`` (a teacher-wide check's:
+    ``<teacher>``), engine tables are keyed the same way."""
+    checks: list[Check] = []
+    tables: dict[str, list[dict]] = {}
+    for inputs in per_teacher:
+        name = inputs.teacher.name
+        got, t = run_checks(inputs, th)
+        checks += [replace(c, subject=f"{name}/{c.subject}" if c.subject else name) for c in got]
+        tables.update({f"{name}/{tier}": table for tier, table in t.items()})
     return checks, tables
 
 
