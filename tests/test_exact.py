@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
 import torch
+import yaml
 from onnx import numpy_helper
 
 from vmafdistill import archs, exact, train
 from vmafdistill.contract import GUARD_OPS
 from vmafdistill.synth import BOX_HIGH, BOX_LOW, sample_features
 
+#: the exact tier's byte budget in the default config
+BUDGET = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())["tiers"]["exact"]["max_bytes"]
 # tiny budgets: these tests check exactness and plumbing, not accuracy
 TINY = {"pre_n": 8192, "pre_steps": 200, "qat_steps": 60, "pre_batch": 256, "cal_n": 4096, "ft_syn_val_n": 512}
 FT = {"ft_steps": 20, "ft_batch": 64, "ft_replay_batch": 64, "ft_jitter": 256, "ft_replay_n": 2048,
@@ -194,7 +198,7 @@ def test_prover_refuses_overflow_and_non_integer_weights(model, onnx_file) -> No
 
 def test_export_contract_size_and_determinism(model, onnx_file) -> None:  # noqa: ANN001
     data = onnx_file[1]
-    assert len(data) <= 10_240
+    assert len(data) <= BUDGET
     assert exact.to_onnx(model, META) == data
     proto = onnx.load_from_string(data)
     onnx.checker.check_model(proto, full_check=True)
@@ -303,7 +307,7 @@ def onnx16(model16, teacher16, tmp_path_factory):  # noqa: ANN001, ANN201
     from vmafdistill.export.onnx_graph import metadata
     from vmafdistill.export.tiers import TierSpec
 
-    meta = metadata(TierSpec("nano", "exact", "frame", "exact", 10_240), "0" * 64, "3.0.0", teacher16)
+    meta = metadata(TierSpec("nano", "exact", "frame", "exact", BUDGET), "0" * 64, "3.0.0", teacher16)
     data = exact.to_onnx(model16, meta)
     path = tmp_path_factory.mktemp("exact16") / "exact16.onnx"
     path.write_bytes(data)
@@ -384,7 +388,7 @@ def test_chroma_fix_is_proven_and_fits_the_contract(model16, onnx16, teacher16) 
     assert exact.prove_bound(model16)["worst"] == r["worst"]
     check_contract(data)
     proto = onnx.load_from_string(data)
-    assert len(data) <= 10_240 and len(meta) == 9 and {p.key: p.value for p in proto.metadata_props} == meta
+    assert len(data) <= BUDGET and len(meta) == 9 and {p.key: p.value for p in proto.metadata_props} == meta
     assert {n.op_type for n in proto.graph.node} <= {"Mul", "Round", "Max", "Min", "Sub", "MatMul", "Add", "Floor",
                                                      "Relu", "Clip", "Cast", *GUARD_OPS}  # fmt: skip
     lo, hi = generic_box(teacher16)  # speed_chroma's box end widened to hold c (1 - adm3) at adm3's low end
@@ -488,7 +492,7 @@ def test_an_exact_student_of_the_phone_model_applies_its_transform_exactly(tmp_p
     teacher = load_teacher("vmaf_v0.6.1", "phone")
     model = _model(exact.pretrain_exact({**teacher_hparams(teacher), **TINY}, seed=0))
     data = exact.to_onnx(model, {**META, "vmafdistill.teacher": teacher.name})
-    assert len(data) <= 10_240 and exact.prove_bound(data)["ok"]
+    assert len(data) <= BUDGET and exact.prove_bound(data)["ok"]
     path = tmp_path / "phone.onnx"
     path.write_bytes(data)
     x = sample_features(3000, 5).astype(np.float32)
