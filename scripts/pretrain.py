@@ -17,7 +17,7 @@ from vmafdistill.ui import JobLog, job_cpu_line  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
-log.info(describe())
+log.info(f"{describe()}; recipe {snakemake.params.recipe['code_sha256'][:16]} {snakemake.params.recipe['software']}")
 arch, seed = snakemake.wildcards.arch, int(snakemake.wildcards.seed)
 with log.progress(f"pretrain {arch}", total=None) as bar:
     state = pretrain(arch, dict(snakemake.params.hparams), seed, progress=lambda s, loss, val: bar.advance(
