@@ -6,6 +6,7 @@
 import atexit
 import gc
 import os
+import sys
 
 from snakemake.utils import min_version, validate
 
@@ -24,6 +25,14 @@ atexit.register(gc.freeze)
 # one BLAS/OpenMP thread per job: Snakemake runs the jobs in parallel, and results stay deterministic
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+
+# pinned code paths of the math libraries (MKL, oneDNN, ATen, numpy, OpenBLAS) for every job, which
+# inherits this environment (Slurm jobs too): the same bytes on any x86-64 CPU with AVX2, whatever the
+# environment says (see scripts/vmafdistill/mathpaths.py; each entry script pins again, first thing).
+sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
+from vmafdistill import mathpaths
+
+mathpaths.pin(strict=False)  # this process loads numpy for the DAG, but trains nothing
 
 
 configfile: os.path.join(workflow.basedir, "config.yaml")

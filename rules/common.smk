@@ -3,10 +3,8 @@
 
 import os
 import shlex
-import sys
 
-sys.path.insert(0, os.path.join(workflow.basedir, "scripts"))
-
+# (scripts/ is on sys.path: the Snakefile puts it there before it pins the math paths)
 from snakemake.exceptions import WorkflowError
 
 from vmafdistill import CLIP_META, configcheck

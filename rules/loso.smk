@@ -2,9 +2,20 @@
 # (every arch and pooling; or per fold x arch, config `loso_jobs`), then the tables and plots.
 
 
-# Corpus-free: its output depends only on the arch's hparams (and the code), so it is marked for
+# Corpus-free: its output depends only on the arch's hparams and the recipe, so it is marked for
 # Snakemake's between-workflow output cache (`--cache` with SNAKEMAKE_OUTPUT_CACHE set): a second
-# workflow, corpus or workdir reuses it instead of pretraining again.
+# workflow, corpus or workdir reuses it instead of pretraining again. The cache keys a job on its
+# script and params only, so `recipe` holds the rest (vmafdistill.cachekey): the sha256 of every file
+# the job can import or read (the package modules it reaches, the vendored libvmaf models, the
+# teacher's model file, its conda env file), torch's and numpy's versions, and the pinned math paths.
+from vmafdistill import cachekey as cachekey_lib
+
+PRETRAIN_RECIPE = cachekey_lib.recipe(
+    os.path.join(workflow.basedir, "scripts"),
+    (TEACHER.model.path, os.path.join(workflow.basedir, "envs", "training.yaml")),
+)
+
+
 rule pretrain:
     output:
         "results/pretrain/{arch}/seed{seed}.pt",
@@ -16,6 +27,7 @@ rule pretrain:
     threads: 1
     params:
         hparams=lambda w: ARCH_HPARAMS[w.arch],
+        recipe=PRETRAIN_RECIPE,
     script:
         "../scripts/pretrain.py"
 

@@ -1,10 +1,14 @@
 """Entry point: check once that the resolved ffmpeg has the libvmaf filter and computes every feature of
 the configured teacher; record what was found."""
 
-from vmafdistill.atomic import write_json
-from vmafdistill.ffmpeg import FFmpegError, check_libvmaf, check_teacher_features
-from vmafdistill.teacher import teacher_from_config
-from vmafdistill.ui import JobLog, fail
+from vmafdistill.mathpaths import pin
+
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+from vmafdistill.atomic import write_json  # noqa: E402
+from vmafdistill.ffmpeg import FFmpegError, check_libvmaf, check_teacher_features  # noqa: E402
+from vmafdistill.teacher import teacher_from_config  # noqa: E402
+from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])

@@ -1,7 +1,11 @@
 """Entry point: write the demo corpus's dataset file (Netflix format)."""
 
-from vmafdistill.atomic import write_text
-from vmafdistill.ui import JobLog
+from vmafdistill.mathpaths import pin
+
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+from vmafdistill.atomic import write_text  # noqa: E402
+from vmafdistill.ui import JobLog  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])

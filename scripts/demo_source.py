@@ -3,9 +3,13 @@
 import subprocess
 from pathlib import Path
 
-from vmafdistill import demo
-from vmafdistill.atomic import atomic_path
-from vmafdistill.ui import JobLog, fail
+from vmafdistill.mathpaths import pin
+
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+from vmafdistill import demo  # noqa: E402
+from vmafdistill.atomic import atomic_path  # noqa: E402
+from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])

@@ -2,10 +2,14 @@
 
 from pathlib import Path
 
-from vmafdistill.atomic import write_json, write_parquet
-from vmafdistill.features import FeatureTableError, build_tables
-from vmafdistill.teacher import teacher_from_config
-from vmafdistill.ui import JobLog, fail
+from vmafdistill.mathpaths import pin
+
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+from vmafdistill.atomic import write_json, write_parquet  # noqa: E402
+from vmafdistill.features import FeatureTableError, build_tables  # noqa: E402
+from vmafdistill.teacher import teacher_from_config  # noqa: E402
+from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])

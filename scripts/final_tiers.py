@@ -5,21 +5,26 @@ budget, or (fp32, exact) differs from its torch model at 4 places anywhere on th
 
 import time
 
-import polars as pl
-import torch
+from vmafdistill.mathpaths import describe, pin
 
-from vmafdistill import export as ex
-from vmafdistill.atomic import write_bytes, write_json
-from vmafdistill.features import table_sha256
-from vmafdistill.final import export_tier, train_final
-from vmafdistill.golden import load_fixture
-from vmafdistill.modelio import save_student
-from vmafdistill.students import hp_teacher
-from vmafdistill.ui import JobLog, fail, job_cpu_line
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+import polars as pl  # noqa: E402
+import torch  # noqa: E402
+
+from vmafdistill import export as ex  # noqa: E402
+from vmafdistill.atomic import write_bytes, write_json  # noqa: E402
+from vmafdistill.features import table_sha256  # noqa: E402
+from vmafdistill.final import export_tier, train_final  # noqa: E402
+from vmafdistill.golden import load_fixture  # noqa: E402
+from vmafdistill.modelio import save_student  # noqa: E402
+from vmafdistill.students import hp_teacher  # noqa: E402
+from vmafdistill.ui import JobLog, fail, job_cpu_line  # noqa: E402
 
 STARTUP = time.process_time()
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
+log.info(describe())
 p = snakemake.params
 clips = pl.read_parquet(snakemake.input.clips)
 frames = pl.read_parquet(snakemake.input.frames)

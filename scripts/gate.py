@@ -3,13 +3,17 @@ which Snakemake keeps when the job fails), prints a summary table, and exits 1 n
 
 from pathlib import Path
 
-from rich.markup import escape
+from vmafdistill.mathpaths import pin
 
-from vmafdistill import gate
-from vmafdistill.atomic import write_json, write_text
-from vmafdistill.export import TierSpec
-from vmafdistill.teacher import teacher_from_config
-from vmafdistill.ui import JobLog, fail
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+from rich.markup import escape  # noqa: E402
+
+from vmafdistill import gate  # noqa: E402
+from vmafdistill.atomic import write_json, write_text  # noqa: E402
+from vmafdistill.export import TierSpec  # noqa: E402
+from vmafdistill.teacher import teacher_from_config  # noqa: E402
+from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log.log)

@@ -1,10 +1,14 @@
 """Entry point: the golden fixture through this run's ffmpeg and the same libvmaf pass as the corpus."""
 
-from vmafdistill.atomic import write_json
-from vmafdistill.ffmpeg import FFmpegError
-from vmafdistill.golden import measure_fixture
-from vmafdistill.teacher import teacher_from_config
-from vmafdistill.ui import JobLog, fail
+from vmafdistill.mathpaths import pin
+
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+from vmafdistill.atomic import write_json  # noqa: E402
+from vmafdistill.ffmpeg import FFmpegError  # noqa: E402
+from vmafdistill.golden import measure_fixture  # noqa: E402
+from vmafdistill.teacher import teacher_from_config  # noqa: E402
+from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])

@@ -2,11 +2,15 @@
 fixture reproduces through libvmaf and through the teacher, and every exported model in results/export/
 loads in ORT and matches its card. Exits non-zero naming every failure."""
 
-from rich.markup import escape
+from vmafdistill.mathpaths import pin
 
-from vmafdistill import gate
-from vmafdistill.teacher import teacher_from_config
-from vmafdistill.ui import JobLog, fail
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+from rich.markup import escape  # noqa: E402
+
+from vmafdistill import gate  # noqa: E402
+from vmafdistill.teacher import teacher_from_config  # noqa: E402
+from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])

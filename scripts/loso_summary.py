@@ -2,14 +2,18 @@
 
 from pathlib import Path
 
-import polars as pl
-from rich.table import Table
+from vmafdistill.mathpaths import pin
 
-from vmafdistill.atomic import write_csv, write_parquet, write_text
-from vmafdistill.loso import clip_predictions, fold_id, fold_table, summary_markdown, summary_table
-from vmafdistill.onnxrun import predict_onnx
-from vmafdistill.plots import fold_plcc, residuals
-from vmafdistill.ui import JobLog, fail
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+import polars as pl  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from vmafdistill.atomic import write_csv, write_parquet, write_text  # noqa: E402
+from vmafdistill.loso import clip_predictions, fold_id, fold_table, summary_markdown, summary_table  # noqa: E402
+from vmafdistill.onnxrun import predict_onnx  # noqa: E402
+from vmafdistill.plots import fold_plcc, residuals  # noqa: E402
+from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])

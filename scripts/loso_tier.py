@@ -3,15 +3,19 @@ pooling exported at the tier's precision (the export the tier ships) and run on 
 
 from pathlib import Path
 
-import polars as pl
+from vmafdistill.mathpaths import pin
 
-from vmafdistill import export as ex
-from vmafdistill.atomic import write_parquet
-from vmafdistill.features import table_sha256
-from vmafdistill.loso import clip_predictions, make_fold
-from vmafdistill.modelio import load_student
-from vmafdistill.students import hp_teacher
-from vmafdistill.ui import JobLog, fail
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+import polars as pl  # noqa: E402
+
+from vmafdistill import export as ex  # noqa: E402
+from vmafdistill.atomic import write_parquet  # noqa: E402
+from vmafdistill.features import table_sha256  # noqa: E402
+from vmafdistill.loso import clip_predictions, make_fold  # noqa: E402
+from vmafdistill.modelio import load_student  # noqa: E402
+from vmafdistill.students import hp_teacher  # noqa: E402
+from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])

@@ -5,14 +5,19 @@ It looks at no corpus, so one state per arch (and seed) is shared by every LOSO 
 
 import io
 
-import torch
+from vmafdistill.mathpaths import describe, pin
 
-from vmafdistill.atomic import write_bytes
-from vmafdistill.train import pretrain
-from vmafdistill.ui import JobLog, job_cpu_line
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+import torch  # noqa: E402
+
+from vmafdistill.atomic import write_bytes  # noqa: E402
+from vmafdistill.train import pretrain  # noqa: E402
+from vmafdistill.ui import JobLog, job_cpu_line  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
+log.info(f"{describe()}; recipe {snakemake.params.recipe['code_sha256'][:16]} {snakemake.params.recipe['software']}")
 arch, seed = snakemake.wildcards.arch, int(snakemake.wildcards.seed)
 with log.progress(f"pretrain {arch}", total=None) as bar:
     state = pretrain(arch, dict(snakemake.params.hparams), seed, progress=lambda s, loss, val: bar.advance(

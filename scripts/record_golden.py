@@ -15,6 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from vmafdistill.mathpaths import pin  # noqa: E402
+
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
 from vmafdistill.atomic import write_text  # noqa: E402
 from vmafdistill.ffmpeg import resolve_ffmpeg  # noqa: E402
 from vmafdistill.golden import RECORD, record_fixture  # noqa: E402

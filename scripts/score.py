@@ -25,6 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from vmafdistill.mathpaths import pin  # noqa: E402
+
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
 import numpy as np  # noqa: E402
 
 from vmafdistill import engines as en  # noqa: E402

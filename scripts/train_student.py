@@ -4,19 +4,24 @@ clips), then predicts the held-out source; each predictions file carries its arc
 
 from pathlib import Path
 
-import polars as pl
-import torch
+from vmafdistill.mathpaths import describe, pin
 
-from vmafdistill.atomic import write_parquet
-from vmafdistill.features import table_sha256
-from vmafdistill.loso import clip_predictions, make_fold, pooled_samples
-from vmafdistill.modelio import save_student
-from vmafdistill.students import hp_teacher
-from vmafdistill.train import predict, train_fold
-from vmafdistill.ui import JobLog, job_cpu_line
+pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
+
+import polars as pl  # noqa: E402
+import torch  # noqa: E402
+
+from vmafdistill.atomic import write_parquet  # noqa: E402
+from vmafdistill.features import table_sha256  # noqa: E402
+from vmafdistill.loso import clip_predictions, make_fold, pooled_samples  # noqa: E402
+from vmafdistill.modelio import save_student  # noqa: E402
+from vmafdistill.students import hp_teacher  # noqa: E402
+from vmafdistill.train import predict, train_fold  # noqa: E402
+from vmafdistill.ui import JobLog, job_cpu_line  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
+log.info(describe())
 fold_name, seed = snakemake.wildcards.fold, int(snakemake.wildcards.seed)
 held_out = snakemake.params.held_out
 clips = pl.read_parquet(snakemake.input.clips)

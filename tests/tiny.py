@@ -70,10 +70,12 @@ def build_tiny_corpus(root: Path, width: int = W, height: int = H) -> Path:
     return root
 
 
-def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the workflow (this repository's Snakefile) in `workdir`; returns the completed process."""
+def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int = 900,
+              snakefile: Path | None = None) -> subprocess.CompletedProcess:  # fmt: skip
+    """Run the workflow (this repository's Snakefile, or `snakefile`) in `workdir`; returns the completed process."""
     exe = ROOT / ".venv" / "bin" / "snakemake"
-    cmd = [str(exe) if exe.exists() else "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
+    sf = snakefile or ROOT / "Snakefile"
+    cmd = [str(exe) if exe.exists() else "snakemake", "--snakefile", str(sf), "--directory", str(workdir), *args]
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
 

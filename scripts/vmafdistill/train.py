@@ -22,8 +22,9 @@ clipped targets was ~40 % worse), mixed synthetic draw; fine-tune: 600 Adam step
 batch half corpus rows/jitter, half synthetic replay; keep the best of the initial and every 50th
 step's weights on the validation score (so a fine-tune never ends worse than its start on val).
 
-Everything is deterministic: ``torch.manual_seed``, torch's deterministic algorithms (``deterministic_torch``),
-``torch.set_num_threads(1)``, seeded numpy generators; same inputs give byte-identical weights.
+Everything is deterministic: ``torch.manual_seed``, torch's deterministic algorithms and oneDNN off
+(``deterministic_torch``), ``torch.set_num_threads(1)``, seeded numpy generators; same inputs give
+byte-identical weights, on any x86-64 CPU with AVX2 once ``mathpaths.pin()`` ran (entry scripts).
 """
 
 from __future__ import annotations
@@ -74,19 +75,18 @@ def _hp(arch: str, hparams: dict | None) -> dict:
 
 
 def deterministic_torch() -> None:
-    """Turn on torch's deterministic algorithms (the ATen flag `torch.are_deterministic_algorithms_enabled()`
-    reads), without the 2.4-3 s CPU that `torch.use_deterministic_algorithms` costs per process: since
-    torch 2.x it first imports `torch._inductor` (dynamo, sympy) to set a torch.compile option this
-    project never uses. That is ~15% of a LOSO fold job's CPU (benchmarks/whole_run.py), so the flag
-    is set through the same C binding the public function calls last, falling back to the public
-    function when the binding is absent; the public getter confirms it either way."""
+    """Torch's deterministic algorithms on, without the 2.4-3 s CPU of `torch.use_deterministic_algorithms`
+    (it imports `torch._inductor`, dynamo, sympy: ~15% of a fold job, benchmarks/whole_run.py): the C
+    binding it calls last (it, if absent), confirmed by the getter. oneDNN off: its JIT GELU takes the
+    CPU's widest ISA, ATen's the one `mathpaths` pins (capping oneDNN by variable crashed OpenVINO)."""
     setter = getattr(torch._C, "_set_deterministic_algorithms", None)
     if setter is None:
         torch.use_deterministic_algorithms(True)
     else:
         setter(True, warn_only=False)
-    if not torch.are_deterministic_algorithms_enabled():
-        raise RuntimeError("torch did not enable deterministic algorithms")
+    torch.backends.mkldnn.enabled = False
+    if not torch.are_deterministic_algorithms_enabled() or torch.backends.mkldnn.enabled:
+        raise RuntimeError("torch did not enable deterministic algorithms, or kept oneDNN on")
 
 
 def _setup(seed: int) -> torch.Generator:
