@@ -1,4 +1,4 @@
-# vmafdistill: distil libvmaf's vmaf_v0.6.1 into tiny exportable neural students.
+# vmafdistill: distil libvmaf's SVM models (vmaf_v0.6.1 by default) into tiny exportable neural students.
 #   snakemake --cores 8 gate        the whole pipeline on the demo corpus, ending in a verdict
 #   snakemake --cores 8 features    the corpus and its libvmaf feature tables only
 # See README.md.
@@ -8,7 +8,7 @@ import gc
 import os
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -41,12 +41,7 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 report: "report/workflow.rst"
 
 
-include: "rules/common.smk"
-
-
-validate(config, "schemas/config.schema.yaml")
-
-
+include: "rules/common.smk"  # checks the config (schema and across keys) once
 include: "rules/demo.smk"
 include: "rules/features.smk"
 include: "rules/loso.smk"

@@ -1,117 +1,109 @@
-# The shipped students per tier (config `tiers`): each tier's LOSO as shipped (fold models exported at
-# the tier's precision), and its final student (fine-tuned on every source from the arch's pretrained
-# state) exported to one self-contained .onnx file with a model card.
+# The shipped students per teacher and tier (config `tiers`): each tier's LOSO as shipped (fold models
+# exported at the tier's precision), and its final student (fine-tuned on every source from the arch's
+# pretrained state) exported to one self-contained .onnx file with a model card.
 
 
 TIERS = dict(config["tiers"])
 TIER_NAMES = list(TIERS)
 FINAL_SEED = SEEDS[0]
-for _tier, _spec in TIERS.items():
-    if _spec["arch"] not in config["archs"]:
-        raise WorkflowError(
-            f"config tiers.{_tier}.arch: {_spec['arch']!r} is not a key of config `archs` ({', '.join(ARCHS)})"
-        )
-    if (_spec["precision"] == "exact") != (
-        archs_lib.resolve_hparams(_spec["arch"], ARCH_HPARAMS[_spec["arch"]])["kind"]
-        == "exact"
-    ):
-        raise WorkflowError(
-            f"config tiers.{_tier}: precision `exact` goes with an arch of kind `exact` (and only with it); "
-            f"arch {_spec['arch']!r} with precision {_spec['precision']!r}"
-        )
-    if _spec["pooling"] not in POOLINGS:
-        raise WorkflowError(
-            f"config tiers.{_tier}.pooling: {_spec['pooling']!r} is not in config `pooling` {POOLINGS} "
-            "(the gate needs its LOSO result)"
-        )
+TIER_ARCHS = sorted({spec["arch"] for spec in TIERS.values()})
 
 
-# the config that determines each tier's model (its card's config_fingerprint hashes this)
-TIER_MODEL_CONFIG = {
-    tier: {
-        "tier": tier,
-        **spec,
-        "hparams": ARCH_HPARAMS[spec["arch"]],
-        "teacher": TEACHER.name,
-        "seed": FINAL_SEED,
-        "val_fraction": config["val_fraction"],
-        "opset": config["opset"],
-        "features": FEATURE_NAMES,
+def get_model_config(wildcards):
+    """Per tier, the config that determines its model (its card's config_fingerprint hashes this)."""
+    return {
+        tier: {
+            "tier": tier,
+            **spec,
+            "hparams": ARCH_HPARAMS[wildcards.teacher][spec["arch"]],
+            "teacher": wildcards.teacher,
+            "seed": FINAL_SEED,
+            "val_fraction": config["val_fraction"],
+            "opset": config["opset"],
+            "features": list(TEACHERS[wildcards.teacher].features),
+        }
+        for tier, spec in TIERS.items()
     }
-    for tier, spec in TIERS.items()
-}
+
+
+def get_final_pretrained(wildcards):
+    """The pretrained states of the tiers' archs that have one."""
+    return {
+        f"pretrained_{a}": f"results/teachers/{wildcards.teacher}/pretrain/{a}/seed{FINAL_SEED}.pt"
+        for a in TIER_ARCHS
+        if a in PRETRAINED_ARCHS
+    }
 
 
 wildcard_constraints:
     tier="|".join(TIER_NAMES),
 
 
-TIER_ARCHS = sorted({spec["arch"] for spec in TIERS.values()})
-
-
-# One job for every tier (one start-up): each tier's final student, its .onnx and its card.
+# One job per teacher for every tier (one start-up): each tier's final student, its .onnx and its card.
 rule final_tiers:
     input:
-        frames="results/features/frames.parquet",
-        clips="results/features/clips.parquet",
-        pretrained=[
-            f"results/pretrain/{a}/seed{FINAL_SEED}.pt"
-            for a in TIER_ARCHS
-            if a in PRETRAINED_ARCHS
-        ],
-        summary="results/loso/summary.parquet",
-        folds="results/loso/folds.csv",
+        unpack(get_final_pretrained),
+        frames=f"{TEACHER_DIR}/features/frames.parquet",
+        clips=f"{TEACHER_DIR}/features/clips.parquet",
+        summary=f"{TEACHER_DIR}/loso/summary.parquet",
+        folds=f"{TEACHER_DIR}/loso/folds.csv",
         golden="results/features/golden.json",
     output:
-        weights=expand("results/export/{tier}.pt", tier=TIER_NAMES),
-        onnx=expand("results/export/{tier}.onnx", tier=TIER_NAMES),
+        weights=expand("results/teachers/{{teacher}}/export/{tier}.pt", tier=TIER_NAMES),
+        onnx=expand("results/teachers/{{teacher}}/export/{tier}.onnx", tier=TIER_NAMES),
         cards=report(
-            expand("results/export/{tier}.json", tier=TIER_NAMES),
+            expand("results/teachers/{{teacher}}/export/{tier}.json", tier=TIER_NAMES),
             caption="../report/card.rst",
             category="Export",
+            subcategory="{teacher}",
         ),
     log:
-        "logs/export/final_tiers.log",
+        "logs/teachers/{teacher}/export/final_tiers.log",
     benchmark:
-        "results/benchmarks/export/final_tiers.tsv"
+        "results/benchmarks/teachers/{teacher}/export/final_tiers.tsv"
     conda:
         "../envs/export.yaml"
     threads: 1
     params:
+        teacher=lambda w: TEACHER_SPECS[w.teacher],
         tiers=TIERS,
-        pretrained_archs=[a for a in TIER_ARCHS if a in PRETRAINED_ARCHS],
-        hparams=ARCH_HPARAMS,
+        hparams=lambda w: ARCH_HPARAMS[w.teacher],
         seed=FINAL_SEED,
         val_fraction=config["val_fraction"],
         opset=config["opset"],
-        model_config=TIER_MODEL_CONFIG,
+        model_config=get_model_config,
         engines_required=config["engines_required"],
         engine_tolerance=config["engine_tolerance"],
     script:
         "../scripts/final_tiers.py"
 
 
+def get_tier_fold_models(wildcards):
+    """A tier's fold models, one per held-out fold: fold id -> model.pt."""
+    spec = TIERS[wildcards.tier]
+    return {
+        f"fold_{fold}": f"results/teachers/{wildcards.teacher}/loso/{spec['arch']}/{spec['pooling']}/{fold}/seed{FINAL_SEED}/model.pt"
+        for fold in FOLD_IDS
+    }
+
+
 rule loso_tier:
     input:
-        models=lambda w: expand(
-            "results/loso/{arch}/{pooling}/{fold}/seed{seed}/model.pt",
-            arch=TIERS[w.tier]["arch"],
-            pooling=TIERS[w.tier]["pooling"],
-            fold=sorted(FOLDS),
-            seed=FINAL_SEED,
-        ),
-        frames="results/features/frames.parquet",
-        clips="results/features/clips.parquet",
+        unpack(get_tier_fold_models),
+        frames=f"{TEACHER_DIR}/features/frames.parquet",
+        clips=f"{TEACHER_DIR}/features/clips.parquet",
     output:
-        "results/loso/tiers/{tier}.parquet",
+        f"{TEACHER_DIR}/loso/tiers/{{tier}}.parquet",
     log:
-        "logs/loso/tier_{tier}.log",
+        "logs/teachers/{teacher}/loso/tier_{tier}.log",
     benchmark:
-        "results/benchmarks/loso/tier_{tier}.tsv"
+        "results/benchmarks/teachers/{teacher}/loso/tier_{tier}.tsv"
     conda:
         "../envs/export.yaml"
     params:
-        tier=lambda w: TIERS[w.tier],
+        teacher=lambda w: TEACHER_SPECS[w.teacher],
+        tier=lambda w: w.tier,
+        spec=lambda w: TIERS[w.tier],
         folds=FOLDS,
         opset=config["opset"],
         val_fraction=config["val_fraction"],
@@ -121,4 +113,9 @@ rule loso_tier:
 
 rule export:
     input:
-        expand("results/export/{tier}.{ext}", tier=TIER_NAMES, ext=("onnx", "json")),
+        expand(
+            "results/teachers/{teacher}/export/{tier}.{ext}",
+            teacher=TEACHER_NAMES,
+            tier=TIER_NAMES,
+            ext=("onnx", "json"),
+        ),

@@ -1,4 +1,4 @@
-# The gate (the workflow's verdict on the exported tiers) and the corpus-free healthcheck.
+# The gate (the workflow's verdict on every teacher's exported tiers) and the corpus-free healthcheck.
 
 GATE_THRESHOLDS = (
     "plcc_min",
@@ -14,14 +14,19 @@ GATE_THRESHOLDS = (
 )
 
 
+def teacher_files(pattern, **kw):
+    """`pattern` (with {teacher}, and {tier} when given) for every teacher (and tier), teacher-major."""
+    return expand(f"results/teachers/{{teacher}}/{pattern}", teacher=TEACHER_NAMES, **kw)
+
+
 rule gate:
     input:
-        loso=expand("results/loso/tiers/{tier}.parquet", tier=TIER_NAMES),
-        onnx=expand("results/export/{tier}.onnx", tier=TIER_NAMES),
-        cards=expand("results/export/{tier}.json", tier=TIER_NAMES),
-        weights=expand("results/export/{tier}.pt", tier=TIER_NAMES),
-        frames="results/features/frames.parquet",
-        teacher_check="results/features/teacher_check.json",
+        loso=teacher_files("loso/tiers/{tier}.parquet", tier=TIER_NAMES),
+        onnx=teacher_files("export/{tier}.onnx", tier=TIER_NAMES),
+        cards=teacher_files("export/{tier}.json", tier=TIER_NAMES),
+        weights=teacher_files("export/{tier}.pt", tier=TIER_NAMES),
+        frames=teacher_files("features/frames.parquet"),
+        teacher_check=teacher_files("features/teacher_check.json"),
         golden_record=GOLDEN_RECORD,
         golden_run="results/features/golden.json",
     output:
@@ -42,10 +47,10 @@ rule gate:
     conda:
         "../envs/export.yaml"
     params:
+        teachers=TEACHER_SPECS,
         tiers=TIERS,
         thresholds={k: config[k] for k in GATE_THRESHOLDS},
         self_pairs_in_metrics=config["self_pairs_in_metrics"],
-        teacher=TEACHER_CONFIG,
     script:
         "../scripts/gate.py"
 
@@ -58,8 +63,8 @@ rule healthcheck:
     params:
         ffmpeg=FFMPEG,
         origin=FFMPEG_ORIGIN,
-        export_dir="results/export",
+        export_dirs={t: f"results/teachers/{t}/export" for t in TEACHER_NAMES},
         golden=GOLDEN_RECORD,
-        teacher=TEACHER_CONFIG,
+        teachers=TEACHER_SPECS,
     script:
         "../scripts/healthcheck.py"

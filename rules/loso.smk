@@ -1,35 +1,51 @@
-# Leave-one-source-out: corpus-free pretraining per arch (shared by every fold), then a job per fold
-# (every arch and pooling; or per fold x arch, config `loso_jobs`), then the tables and plots.
+# Leave-one-source-out, per teacher: corpus-free pretraining per arch (shared by every fold), then a job
+# per fold (every arch and pooling; or per fold x arch, config `loso_jobs`), then the tables and plots.
 
 
-# Corpus-free: its output depends only on the arch's hparams and the recipe, so it is marked for
-# Snakemake's between-workflow output cache (`--cache` with SNAKEMAKE_OUTPUT_CACHE set): a second
-# workflow, corpus or workdir reuses it instead of pretraining again. The cache keys a job on its
-# script and params only, so `recipe` holds the rest (vmafdistill.cachekey): the sha256 of every file
-# the job can import or read (the package modules it reaches, the vendored libvmaf models, the
+# Corpus-free: its output depends only on the teacher, the arch's hparams and the recipe, so it is
+# marked for Snakemake's between-workflow output cache (`--cache` with SNAKEMAKE_OUTPUT_CACHE set): a
+# second workflow, corpus or workdir reuses it instead of pretraining again. The cache keys a job on
+# its script and params only, so `recipe` holds the rest (vmafdistill.cachekey): the sha256 of every
+# file the job can import or read (the package modules it reaches, the vendored libvmaf models, the
 # teacher's model file, its conda env file), torch's and numpy's versions, and the pinned math paths.
-from vmafdistill import cachekey as cachekey_lib
-
-PRETRAIN_RECIPE = cachekey_lib.recipe(
-    os.path.join(workflow.basedir, "scripts"),
-    (TEACHER.model.path, os.path.join(workflow.basedir, "envs", "training.yaml")),
-)
+PRETRAIN_RECIPES = {
+    t: cachekey_lib.recipe(
+        os.path.join(workflow.basedir, "scripts"),
+        (
+            TEACHERS[t].model.path,
+            os.path.join(workflow.basedir, "envs", "training.yaml"),
+        ),
+    )
+    for t in TEACHER_NAMES
+}
 
 
 rule pretrain:
     output:
-        "results/pretrain/{arch}/seed{seed}.pt",
+        f"{TEACHER_DIR}/pretrain/{{arch}}/seed{{seed}}.pt",
     log:
-        "logs/pretrain/{arch}/seed{seed}.log",  # its CPU seconds (a cached output can have no benchmark:)
+        "logs/teachers/{teacher}/pretrain/{arch}/seed{seed}.log",  # its CPU seconds (a cached output can have no benchmark:)
     cache: "omit-software"
     conda:
         "../envs/training.yaml"
     threads: 1
     params:
-        hparams=lambda w: ARCH_HPARAMS[w.arch],
-        recipe=PRETRAIN_RECIPE,
+        arch=lambda w: w.arch,
+        seed=lambda w: int(w.seed),
+        hparams=lambda w: ARCH_HPARAMS[w.teacher][w.arch],
+        recipe=lambda w: PRETRAIN_RECIPES[w.teacher],
     script:
         "../scripts/pretrain.py"
+
+
+def get_pretrained(wildcards):
+    """The pretrained states a fold job starts from (the archs it trains that have one)."""
+    archs = [wildcards.arch] if hasattr(wildcards, "arch") else ARCHS
+    return {
+        f"pretrained_{a}": f"results/teachers/{wildcards.teacher}/pretrain/{a}/seed{wildcards.seed}.pt"
+        for a in archs
+        if a in PRETRAINED_ARCHS
+    }
 
 
 # config `loso_jobs`: `fold` (default) trains every arch of a fold in one job (one Python and torch
@@ -39,25 +55,25 @@ if config["loso_jobs"] == "fold":
 
     rule train_fold:
         input:
-            frames="results/features/frames.parquet",
-            clips="results/features/clips.parquet",
-            pretrained=expand(
-                "results/pretrain/{arch}/seed{{seed}}.pt", arch=PRETRAINED_ARCHS
-            ),
+            unpack(get_pretrained),
+            frames=f"{TEACHER_DIR}/features/frames.parquet",
+            clips=f"{TEACHER_DIR}/features/clips.parquet",
         output:
             models=fold_outputs("model.pt", ARCHS),
             predictions=fold_outputs("predictions.parquet", ARCHS),
         log:
-            "logs/loso/{fold}/seed{seed}.log",
+            "logs/teachers/{teacher}/loso/{fold}/seed{seed}.log",
         benchmark:
-            "results/benchmarks/loso/{fold}_seed{seed}.tsv"
+            "results/benchmarks/teachers/{teacher}/loso/{fold}_seed{seed}.tsv"
         conda:
             "../envs/training.yaml"
         threads: 1
         params:
             archs=ARCHS,
+            fold=lambda w: w.fold,
+            seed=lambda w: int(w.seed),
             held_out=lambda w: FOLDS[w.fold],
-            hparams=ARCH_HPARAMS,
+            hparams=lambda w: ARCH_HPARAMS[w.teacher],
             poolings=POOLINGS,
             val_fraction=config["val_fraction"],
         script:
@@ -67,33 +83,31 @@ else:
 
     rule train_student:
         input:
-            frames="results/features/frames.parquet",
-            clips="results/features/clips.parquet",
-            pretrained=lambda w: (
-                [f"results/pretrain/{w.arch}/seed{w.seed}.pt"]
-                if w.arch in PRETRAINED_ARCHS
-                else []
-            ),
+            unpack(get_pretrained),
+            frames=f"{TEACHER_DIR}/features/frames.parquet",
+            clips=f"{TEACHER_DIR}/features/clips.parquet",
         output:
             models=expand(
-                "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/model.pt",
+                "results/teachers/{{teacher}}/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/model.pt",
                 pooling=POOLINGS,
             ),
             predictions=expand(
-                "results/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/predictions.parquet",
+                "results/teachers/{{teacher}}/loso/{{arch}}/{pooling}/{{fold}}/seed{{seed}}/predictions.parquet",
                 pooling=POOLINGS,
             ),
         log:
-            "logs/loso/{arch}/{fold}/seed{seed}.log",
+            "logs/teachers/{teacher}/loso/{arch}/{fold}/seed{seed}.log",
         benchmark:
-            "results/benchmarks/loso/{arch}_{fold}_seed{seed}.tsv"
+            "results/benchmarks/teachers/{teacher}/loso/{arch}_{fold}_seed{seed}.tsv"
         conda:
             "../envs/training.yaml"
         threads: 1
         params:
             archs=lambda w: [w.arch],
+            fold=lambda w: w.fold,
+            seed=lambda w: int(w.seed),
             held_out=lambda w: FOLDS[w.fold],
-            hparams=lambda w: {w.arch: ARCH_HPARAMS[w.arch]},
+            hparams=lambda w: {w.arch: ARCH_HPARAMS[w.teacher][w.arch]},
             poolings=POOLINGS,
             val_fraction=config["val_fraction"],
         script:
@@ -102,52 +116,56 @@ else:
 
 rule loso_summary:
     input:
-        predictions=loso_predictions(),
-        clips="results/features/clips.parquet",
-        frames="results/features/frames.parquet",
-        external=external_model_paths(),
+        predictions=get_loso_predictions,
+        clips=f"{TEACHER_DIR}/features/clips.parquet",
+        frames=f"{TEACHER_DIR}/features/frames.parquet",
+        external=get_external_models(),
     output:
         summary_csv=report(
-            "results/loso/summary.csv",
+            f"{TEACHER_DIR}/loso/summary.csv",
             caption="../report/summary.rst",
             category="LOSO",
-            labels={"table": "summary"},
+            subcategory="{teacher}",
+            labels={"teacher": "{teacher}", "table": "summary"},
         ),
-        summary_md="results/loso/summary.md",
-        summary_parquet="results/loso/summary.parquet",
+        summary_md=f"{TEACHER_DIR}/loso/summary.md",
+        summary_parquet=f"{TEACHER_DIR}/loso/summary.parquet",
         folds=report(
-            "results/loso/folds.csv",
+            f"{TEACHER_DIR}/loso/folds.csv",
             caption="../report/folds.rst",
             category="LOSO",
-            labels={"table": "per fold"},
+            subcategory="{teacher}",
+            labels={"teacher": "{teacher}", "table": "per fold"},
         ),
         residuals=report(
-            "results/loso/residuals.png",
+            f"{TEACHER_DIR}/loso/residuals.png",
             caption="../report/residuals.rst",
             category="LOSO",
-            labels={"figure": "residuals"},
+            subcategory="{teacher}",
+            labels={"teacher": "{teacher}", "figure": "residuals"},
         ),
         fold_plcc=report(
-            "results/loso/fold_plcc.png",
+            f"{TEACHER_DIR}/loso/fold_plcc.png",
             caption="../report/fold_plcc.rst",
             category="LOSO",
-            labels={"figure": "PLCC per fold"},
+            subcategory="{teacher}",
+            labels={"teacher": "{teacher}", "figure": "PLCC per fold"},
         ),
     log:
-        "logs/loso/summary.log",
+        "logs/teachers/{teacher}/loso/summary.log",
     benchmark:
-        "results/benchmarks/loso/summary.tsv"
+        "results/benchmarks/teachers/{teacher}/loso/summary.tsv"
     conda:
         "../envs/report.yaml"
     params:
-        external=external_model_paths(),
+        external=get_external_models(),
         self_pairs_in_metrics=config["self_pairs_in_metrics"],
-        teacher=TEACHER.name,
-        features=FEATURE_NAMES,
+        teacher=lambda w: w.teacher,
+        features=lambda w: list(TEACHERS[w.teacher].features),
     script:
         "../scripts/loso_summary.py"
 
 
 rule loso:
     input:
-        rules.loso_summary.output,
+        expand(rules.loso_summary.output, teacher=TEACHER_NAMES),

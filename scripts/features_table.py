@@ -8,13 +8,13 @@ pin()  # before numpy and torch load: they read their code paths then (vmafdisti
 
 from vmafdistill.atomic import write_json, write_parquet  # noqa: E402
 from vmafdistill.features import FeatureTableError, build_tables  # noqa: E402
-from vmafdistill.teacher import teacher_from_config  # noqa: E402
+from vmafdistill.teacher import load_teacher  # noqa: E402
 from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
 tolerance = float(snakemake.params.tolerance)
-teacher = teacher_from_config(snakemake.params.teacher)
+teacher = load_teacher(*snakemake.params.teacher)
 try:
     tables = build_tables(
         snakemake.params.clips, Path(snakemake.input.logs[0]).parent, tolerance, bool(snakemake.params.check_fps),

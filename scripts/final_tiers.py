@@ -1,5 +1,5 @@
 """Entry point: every tier's shipped student in one job: its final student (trained on every source,
-saved as results/export/{tier}.pt), its .onnx and its model card. Fails loudly (no outputs of the
+saved as results/teachers/<teacher>/export/{tier}.pt), its .onnx and its model card. Fails loudly (no outputs of the
 failing tier) when an export breaks its contract, is not byte-deterministic, exceeds the tier's
 budget, or (fp32, exact) differs from its torch model at 4 places anywhere on the corpus."""
 
@@ -31,7 +31,10 @@ frames = pl.read_parquet(snakemake.input.frames)
 summary = pl.read_parquet(snakemake.input.summary)
 folds = pl.read_csv(snakemake.input.folds)
 features_sha = table_sha256(snakemake.input.frames)
-pretrained = {str(k): v for k, v in zip(p.pretrained_archs, snakemake.input.pretrained)}
+pretrained = {k.removeprefix("pretrained_"): v for k, v in snakemake.input.items() if k.startswith("pretrained_")}
+# the outputs, by tier (the order the rule's expand() writes them)
+paths = {name: outs for name, outs in zip(p.tiers, zip(snakemake.output.weights, snakemake.output.onnx,
+                                                        snakemake.output.cards))}  # fmt: skip
 for name, spec in p.tiers.items():
     try:
         tier = ex.TierSpec.from_config(name, spec)
@@ -45,7 +48,7 @@ for name, spec in p.tiers.items():
             progress=lambda s, loss, val: bar.advance(f"step {s} loss {loss:.4g} val {val:.4g}", steps=0),
         )  # fmt: skip
     meta["features_sha256"] = features_sha
-    pt, onnx_out, card_out = (f"results/export/{tier.name}.{ext}" for ext in ("pt", "onnx", "json"))
+    pt, onnx_out, card_out = paths[name]
     save_student(pt, model, tier.arch, hparams, meta)
     fixture = load_fixture(snakemake.input.golden, hp_teacher(hparams).name)  # this run's pass over the fixture
     try:

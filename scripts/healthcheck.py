@@ -1,6 +1,6 @@
 """Entry point: `snakemake --cores 1 healthcheck`, seconds and no corpus. ffmpeg has libvmaf, the golden
-fixture reproduces through libvmaf and through the teacher, and every exported model in results/export/
-loads in ORT and matches its card. Exits non-zero naming every failure."""
+fixture reproduces through libvmaf and through each teacher, and every exported model of each teacher
+(results/teachers/<teacher>/export/) loads in ORT and matches its card. Exits non-zero naming every failure."""
 
 from vmafdistill.mathpaths import pin
 
@@ -9,13 +9,14 @@ pin()  # before numpy and torch load: they read their code paths then (vmafdisti
 from rich.markup import escape  # noqa: E402
 
 from vmafdistill import gate  # noqa: E402
-from vmafdistill.teacher import teacher_from_config  # noqa: E402
+from vmafdistill.teacher import load_teacher  # noqa: E402
 from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
 p = snakemake.params
-checks = gate.health_checks(p.ffmpeg, p.origin, p.export_dir, p.golden, teacher_from_config(p.teacher))
+teachers = {name: load_teacher(*spec) for name, spec in p.teachers.items()}
+checks = gate.health_checks(p.ffmpeg, p.origin, p.export_dirs, p.golden, teachers)
 log.console.print(gate.rich_table(checks, title="healthcheck"))
 for c in checks:
     log.plain(escape(f"{c.status:13} {c.label}: {c.detail}"))

@@ -1,8 +1,6 @@
 """Entry point: a tier's LOSO held-out predictions as shipped: each fold model of the tier's arch and
 pooling exported at the tier's precision (the export the tier ships) and run on ORT CPU."""
 
-from pathlib import Path
-
 from vmafdistill.mathpaths import pin
 
 pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
@@ -19,12 +17,12 @@ from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
-tier = ex.TierSpec.from_config(snakemake.wildcards.tier, snakemake.params.tier)
+tier = ex.TierSpec.from_config(snakemake.params.tier, snakemake.params.spec)
 clips = pl.read_parquet(snakemake.input.clips)
 frames = pl.read_parquet(snakemake.input.frames)
 parts = []
-for path in snakemake.input.models:  # results/loso/{arch}/{pooling}/{fold}/seed{seed}/model.pt
-    fold = Path(path).parts[-3]
+for fold in snakemake.params.folds:  # each fold's model, input fold_<fold>
+    path = snakemake.input[f"fold_{fold}"]
     model, blob = load_student(path)
     teacher = hp_teacher(blob["hparams"])
     meta = ex.metadata(tier, table_sha256(snakemake.input.frames), str(clips["libvmaf_version"][0]), teacher)

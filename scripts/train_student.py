@@ -2,8 +2,6 @@
 pooling's student on the training sources only (scaler, early stopping on the hash-split validation
 clips), then predicts the held-out source; each predictions file carries its arch, pooling, seed, fold."""
 
-from pathlib import Path
-
 from vmafdistill.mathpaths import describe, pin
 
 pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
@@ -22,18 +20,19 @@ from vmafdistill.ui import JobLog, job_cpu_line  # noqa: E402
 snakemake = globals()["snakemake"]
 log = JobLog(snakemake.log[0])
 log.info(describe())
-fold_name, seed = snakemake.wildcards.fold, int(snakemake.wildcards.seed)
+fold_name, seed = snakemake.params.fold, int(snakemake.params.seed)
 held_out = snakemake.params.held_out
 clips = pl.read_parquet(snakemake.input.clips)
 frames = pl.read_parquet(snakemake.input.frames)
 fold = make_fold(clips, held_out, float(snakemake.params.val_fraction))  # asserts membership
 features_sha = table_sha256(snakemake.input.frames)
 test = clips.filter(pl.col("clip_id").is_in(list(fold.test_clips))).sort("clip_id")
-paths = snakemake.input.pretrained
-pretrained = {Path(p).parent.name: p for p in ([paths] if isinstance(paths, str) else paths)}  # pretrain/{arch}/
+pretrained = {a: snakemake.input[f"pretrained_{a}"] for a in snakemake.params.archs
+              if f"pretrained_{a}" in snakemake.input.keys()}  # fmt: skip
 train_cpu = 0.0
-outputs = {(Path(m).parts[-5], Path(m).parts[-4]): (m, p)  # results/loso/{arch}/{pooling}/{fold}/seed{seed}/...
-           for m, p in zip(snakemake.output.models, snakemake.output.predictions)}  # fmt: skip
+# the outputs, arch-major then pooling (the order the rule's expand() writes them)
+pairs = [(a, p) for a in snakemake.params.archs for p in snakemake.params.poolings]
+outputs = dict(zip(pairs, zip(snakemake.output.models, snakemake.output.predictions)))
 
 for arch in snakemake.params.archs:
     hparams = dict(snakemake.params.hparams[arch])

@@ -75,7 +75,7 @@ def build_tables(
         path = Path(log_dir) / f"{cid}.json"
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            feats, vmaf, version = parse_libvmaf_log(doc, f"{path} (clip {cid})", teacher.log_keys)
+            feats, vmaf, version = parse_libvmaf_log(doc, f"{path} (clip {cid})", teacher.log_keys, teacher.name)
             dis, ref = _streams(path.with_suffix(".streams"))
         except (OSError, json.JSONDecodeError, LibvmafLogError, ReportError) as exc:
             errors.append(f"clip {cid}: {exc}")

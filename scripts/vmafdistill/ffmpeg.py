@@ -89,7 +89,7 @@ def check_teacher_features(exe: str, teacher, origin: str = "") -> list[str]:  #
             f"{', '.join(teacher.log_keys)}): {proc.stderr.strip()[-400:]}; {HOW_TO_POINT}"
         )
     metrics = (doc.get("frames") or [{}])[0].get("metrics", {})
-    missing = [k for k in (*teacher.log_keys, "vmaf") if metrics.get(k) is None]
+    missing = [k for k in (*teacher.log_keys, teacher.name) if metrics.get(k) is None]
     if missing:
         raise FFmpegError(f"ffmpeg {label}: its libvmaf does not compute {', '.join(missing)} for teacher "
                           f"{teacher.name}; {HOW_TO_POINT}")  # fmt: skip
@@ -162,28 +162,35 @@ def libvmaf_argv(
     leaves the copies out: the bare pass, for benchmarks. `model`: libvmaf's `model=` value (the
     teacher's `libvmaf_option()`, filtergraph-escaped); None: libvmaf's default (vmaf_v0.6.1).
     """
+    copies = PASS_OUTPUTS if count_frames else ("vmaf",)
+    nulls = [a for label in copies for a in ("-map", f"[{label}]", "-f", "null", "-")]
+    graph = pass_graph(clip, log_path, threads, scaler, model, count_frames)
+    return [exe, "-nostdin", "-hide_banner", "-loglevel", "error", *pass_inputs(clip), "-lavfi", graph, *nulls]
+
+
+#: the pass's outputs, each to a null muxer: libvmaf's, and a copy of each decoded input (frame counts)
+PASS_OUTPUTS = ("vmaf", "dis_n", "ref_n")
+
+
+def pass_inputs(clip: ClipGeometry) -> list[str]:
+    """The input arguments of a pass: the distorted clip (input 0), then the reference (input 1)."""
+    fmt = clip.pix_fmt
+    return [*_input_args(clip.dis_path, clip.dis_is_raw, clip.dis_width, clip.dis_height, fmt, clip.fps),
+            *_input_args(clip.ref_path, clip.ref_is_raw, clip.width, clip.height, fmt, clip.fps)]  # fmt: skip
+
+
+def pass_graph(clip: ClipGeometry, log_path: str, threads: int = 1, scaler: str = "bicubic", model: str | None = None,
+               count_frames: bool = True) -> str:  # fmt: skip
+    """The pass's filtergraph (``libvmaf_argv`` explains it); its labelled outputs are PASS_OUTPUTS."""
     w, h, fmt = clip.width, clip.height, clip.pix_fmt
     index = "settb=1,setpts=N"
-    split, copies = (",split[{0}][{0}_n]", ("vmaf", "dis_n", "ref_n")) if count_frames else ("[{0}]", ("vmaf",))
-    graph = (
+    split = ",split[{0}][{0}_n]" if count_frames else "[{0}]"
+    return (
         f"[0:v]scale={w}:{h}:flags={scaler},format={fmt},{index}{split.format('dis')};"
         f"[1:v]format={fmt},{index}{split.format('ref')};"
         f"[dis][ref]libvmaf={f'model={model}:' if model else ''}log_fmt=json:shortest=1:n_threads={int(threads)}"
         f":log_path={escape_filter_value(log_path)}[vmaf]"
     )
-    nulls = [a for label in copies for a in ("-map", f"[{label}]", "-f", "null", "-")]
-    return [
-        exe,
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        *_input_args(clip.dis_path, clip.dis_is_raw, clip.dis_width, clip.dis_height, fmt, clip.fps),
-        *_input_args(clip.ref_path, clip.ref_is_raw, w, h, fmt, clip.fps),
-        "-lavfi",
-        graph,
-        *nulls,
-    ]
 
 
 def probe_stream(exe: str, path: str, role: str = "the input") -> dict:
@@ -233,7 +240,7 @@ def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicu
             raise FFmpegError(f"ffmpeg/libvmaf wrote no log for {name}: {proc.stderr.strip()[-600:]}")
         dis, ref = parse_report(text)
         with open(log, encoding="utf-8") as f:
-            feats, vmaf, version = parse_libvmaf_log(json.load(f), name, teacher.log_keys)
+            feats, vmaf, version = parse_libvmaf_log(json.load(f), name, teacher.log_keys, teacher.name)
     return PassResult(feats, vmaf, version, dis, ref)
 
 

@@ -74,20 +74,24 @@ def record_fixture(exe: str, teachers: list, fixture_dir: Path = FIXTURE_DIR) ->
     return out
 
 
-def load_fixture(path: Path = RECORD, teacher: str | None = None) -> dict:
-    """A fixture record as one teacher's flat record (frame_features, frame_vmaf as float64 arrays, vmaf).
-
-    A committed multi-teacher record gives `teacher`'s entry (default vmaf_v0.6.1); a flat record (one
-    teacher, as `measure_fixture` writes it) is returned as it is, after checking it is `teacher`'s."""
-    rec = json.loads(Path(path).read_text())
+def entry(rec: dict, teacher: str, where: str = "the record") -> dict:
+    """One teacher's flat record (frame_features, frame_vmaf as float64 arrays, vmaf) of a fixture record:
+    a multi-teacher record (``record_fixture``) gives `teacher`'s entry; a flat record (one teacher, as
+    `measure_fixture` writes it) is returned as it is, after checking it is `teacher`'s."""
     if "teachers" in rec:
-        name = teacher or "vmaf_v0.6.1"
-        if name not in rec["teachers"]:
-            raise KeyError(f"{path} records no teacher {name!r} (it has {', '.join(rec['teachers'])})")
+        if teacher not in rec["teachers"]:
+            raise KeyError(f"{where} records no teacher {teacher!r} (it has {', '.join(rec['teachers'])})")
         flat = {k: v for k, v in rec.items() if k != "teachers"}
-        rec = {**flat, "teacher": name, **rec["teachers"][name]}
-    elif teacher is not None and rec.get("teacher") != teacher:
-        raise KeyError(f"{path} is a measurement of teacher {rec.get('teacher')!r}, not {teacher!r}")
+        rec = {**flat, "teacher": teacher, **rec["teachers"][teacher]}
+    elif rec.get("teacher") != teacher:
+        raise KeyError(f"{where} is a measurement of teacher {rec.get('teacher')!r}, not {teacher!r}")
+    else:
+        rec = dict(rec)
     rec["frame_features"] = np.asarray(rec["frame_features"], dtype=np.float64)
     rec["frame_vmaf"] = np.asarray(rec["frame_vmaf"], dtype=np.float64)
     return rec
+
+
+def load_fixture(path: Path = RECORD, teacher: str = "vmaf_v0.6.1") -> dict:
+    """A fixture record file as `teacher`'s flat record (``entry``)."""
+    return entry(json.loads(Path(path).read_text()), teacher, str(path))

@@ -21,8 +21,10 @@ import numpy as np
 from .libvmaf_model import LibvmafModel, ModelError, builtin_names, load_model
 
 DEFAULT = "vmaf_v0.6.1"
+#: vmaf_v0.6.1 with its phone transform, as config `teachers` lists it (its results folder and score key)
+PHONE_NAME = "vmaf_v0.6.1_phone"
 
-__all__ = ["DEFAULT", "ModelError", "Teacher", "builtin_names", "hp_teacher", "load_teacher", "teacher_from_config",
+__all__ = ["DEFAULT", "PHONE_NAME", "ModelError", "Teacher", "builtin_names", "hp_teacher", "load_teacher", "teacher_from_config",
            "teacher_hparams", "transform_hparams"]
 
 
@@ -85,8 +87,8 @@ class Teacher:
         return self.model.feature_box()
 
     def libvmaf_option(self) -> str:
-        """ffmpeg libvmaf `model=` value (filtergraph-escaped)."""
-        return self.model.libvmaf_option()
+        """ffmpeg libvmaf `model=` value (filtergraph-escaped), its score logged under the teacher's name."""
+        return self.model.libvmaf_option(self.name)
 
     def frame_size_problem(self, width: int, height: int, pix_fmt: str = "yuv420p") -> str | None:
         return self.model.frame_size_problem(width, height, pix_fmt)

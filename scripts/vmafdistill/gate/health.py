@@ -3,15 +3,16 @@ libvmaf and the teacher, and every exported model loads in ORT and matches its c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from .. import export as ex
+from ..ffmpeg import FFmpegError, check_libvmaf
+from ..golden import entry, load_fixture, record_fixture
 from .checks import Check, check_golden_libvmaf, check_golden_teacher, places_equal, read, read_json
 
 
 def check_ffmpeg(exe: str, origin: str = "") -> Check:
-    from ..ffmpeg import FFmpegError, check_libvmaf
-
     try:
         info = check_libvmaf(exe, origin)
     except FFmpegError as exc:
@@ -51,23 +52,27 @@ def check_export_file(model: Path, fixture: dict | None) -> Check:
                  f"{score:.4f} match the card", values={"golden": score})  # fmt: skip
 
 
-def health_checks(exe: str, origin: str, export_dir: str | Path, golden: str | Path, teacher=None) -> list[Check]:  # noqa: ANN001
-    from ..golden import load_fixture, measure_fixture
-    from ..teacher import load_teacher
-
-    teacher = teacher or load_teacher()
-    record, err = read(Path(golden), lambda p: load_fixture(p, teacher.name))
+def health_checks(exe: str, origin: str, export_dirs: dict[str, str | Path], golden: str | Path,
+                  teachers: dict) -> list[Check]:  # fmt: skip
+    """ffmpeg, then per teacher (``teachers``: name -> teacher.Teacher; ``export_dirs``: name -> its exports)
+    the golden fixture through libvmaf (every teacher in one pass) and through the teacher, and each export;
+    each check's subject names its teacher."""
     checks = [check_ffmpeg(exe, origin)]
     run, run_err = None, "not run: no usable ffmpeg with libvmaf"
     if checks[0].passed:
         try:
-            run, run_err = measure_fixture(exe, teacher), None
-        except Exception as exc:  # noqa: BLE001 - ffmpeg/libvmaf failure
+            run, run_err = record_fixture(exe, list(teachers.values())), None
+        except FFmpegError as exc:
             run_err = f"libvmaf on the golden fixture failed: {exc}"
-    checks.append(check_golden_libvmaf(run, record, run_err, err))
-    checks.append(check_golden_teacher(run, run_err, teacher))
-    models = sorted(Path(export_dir).glob("*.onnx"))
-    if not models:
-        checks.append(Check("export", "", True, f"no exported models yet in {export_dir}", informative=True, note="info"))
-    checks += [check_export_file(m, run or record) for m in models]
+    for name, teacher in teachers.items():
+        record, err = read(Path(golden), lambda p: load_fixture(p, name))  # noqa: B023 - read calls it at once
+        mine = None if run is None else entry(run, name, "this run's pass over the golden fixture")
+        own = [check_golden_libvmaf(mine, record, run_err, err), check_golden_teacher(mine, run_err, teacher)]
+        models = sorted(Path(export_dirs[name]).glob("*.onnx"))
+        if not models:
+            own.append(Check("export", "", True, f"no exported models yet in {export_dirs[name]}", informative=True,
+                             note="info"))  # fmt: skip
+        own += [check_export_file(m, mine or record) for m in models]
+        checks += [replace(c, subject=f"{name}/{c.subject}" if c.subject else name) for c in own]
     return checks
+
