@@ -1,131 +1,137 @@
-"""Every built-in teacher on the demo corpus: teacher check, LOSO of nano and tiny, libvmaf time.
+"""Every teacher's students, demo and unseen, from ONE workflow run; and what a multi-teacher pass costs.
 
-For each teacher (the 9 built-in libvmaf models and vmaf_v0.6.1's phone transform) it runs, in a
-fresh working directory of its own over the demo corpus already built in the repository
-(`resources/demo`, given as `data_root`: nothing is written there), `snakemake --cores N loso` with
-only the two float tiers' archs (nano, mlp_64x2) and frame pooling, then reads:
+1. `--pass-cost`: libvmaf CPU per clip (the ffmpeg child's CPU seconds: a busy machine does not skew
+   it), one clip of each demo source, `--rounds` interleaved rounds, of (a) ONE pass running every listed
+   teacher's model and (b) each teacher's own pass; prints (a) / the vmaf_v0.6.1 pass (the issue's bar:
+   < 1.3x) and (a) / the sum of (b).
+2. Otherwise: `snakemake --cores N export --config teachers=[...]` on the demo corpus in `--work` (one
+   libvmaf pass per clip for all), then per teacher and tier: the demo LOSO as shipped (mean held-out
+   clip RMSE over folds, max |error|: what the gate judges) and the UNSEEN corpus (students trained on
+   the demo; `unseen_corpus.py`, never used for a choice): clip RMSE and max |error|. One Markdown table.
 
-  * the teacher check: max per-frame |libvmaf - this project's evaluation of the model JSON|;
-  * LOSO held-out clips (self-pairs left out): mean RMSE over folds and max |error| of each arch,
-    and the held-out source where the max error is;
-  * libvmaf time per clip: the CPU seconds (of the ffmpeg child, so a busy machine does not
-    skew it) of the bare pass with the teacher's model over one clip of each source, every teacher
-    in turn, `--rounds` times, and the ratio to vmaf_v0.6.1's; `--timing-only` prints only that.
-Prints one Markdown table. Asserts nothing. Takes ~2-4 min per teacher on 2 cores.
-
-    .venv/bin/python benchmarks/teachers.py [--cores 2] [--teachers vmaf_v0.6.1 vmaf_v1.0.16_3d0h ...]
+    .venv/bin/python benchmarks/teachers.py --pass-cost [--teachers ...] [--rounds 3]
+    .venv/bin/python benchmarks/teachers.py --work benchmarks_out/teachers [--teachers ...] [--cores 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import polars as pl
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from corpus_cache import frames  # noqa: E402
+from student_eval import evaluate, exported_students  # noqa: E402
+from unseen_corpus import UNSEEN  # noqa: E402
 from vmafdistill import corpus, demo  # noqa: E402
+from vmafdistill.configcheck import teacher_specs  # noqa: E402
 from vmafdistill.ffmpeg import ClipGeometry, libvmaf_argv, resolve_ffmpeg  # noqa: E402
-from vmafdistill.teacher import builtin_names, load_teacher  # noqa: E402
+from vmafdistill.libvmaf_model import libvmaf_models_option  # noqa: E402
+from vmafdistill.loso import fold_table  # noqa: E402
+from vmafdistill.teacher import PHONE_NAME, builtin_names, load_teacher  # noqa: E402
 
 SNAKEMAKE = [str(ROOT / ".venv" / "bin" / "snakemake"), "--snakefile", str(ROOT / "Snakefile")]
-ARCHS = {"nano": "nano", "mlp_64x2": "tiny"}
+PASS_TEACHERS = ["vmaf_v0.6.1", "vmaf_v0.6.1neg", "vmaf_4k_v0.6.1", "vmaf_v1.0.16_3d0h"]
+TIERS = ("nano", "tiny", "exact")
 
 
-def run_teacher(name: str, transform: str, work: Path, cores: int) -> dict:
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-    cfg.update(data_root=str(ROOT / demo.DEMO_ROOT), dataset=demo.DATASET_FILE, teacher=name, teacher_transform=transform,
-               archs={a: {} for a in ARCHS}, pooling=["frame"],
-               tiers={t: {"max_bytes": 102400, "arch": a, "pooling": "frame", "precision": "fp32"}
-                      for a, t in ARCHS.items()})  # fmt: skip
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "config.yaml").write_text(yaml.safe_dump(cfg))
-    t0 = time.perf_counter()
-    proc = subprocess.run([*SNAKEMAKE, "--directory", str(work), "--cores", str(cores), "loso", "--configfile",
-                           str(work / "config.yaml"), "--replace-workflow-config"], capture_output=True, text=True)  # fmt: skip
-    if proc.returncode != 0:
-        return {"teacher": name + (f" ({transform})" if transform else ""), "error": proc.stderr[-600:]}
-    check = json.loads((work / "results/features/teacher_check.json").read_text())
-    folds = pl.read_csv(work / "results/loso/folds.csv")
-    summary = pl.read_parquet(work / "results/loso/summary.parquet")
-    row = {"teacher": check["teacher"], "features": ", ".join(check["features"]), "check": check["max_abs_diff"],
-           "wall_s": time.perf_counter() - t0}  # fmt: skip
-    for arch in ARCHS:
-        s = summary.filter(pl.col("model") == arch).row(0, named=True)
-        f = folds.filter(pl.col("model") == arch).sort("max_abs_error", descending=True).row(0, named=True)
-        row[f"{arch}_rmse"], row[f"{arch}_max"], row[f"{arch}_worst"] = s["rmse_mean"], s["max_abs_error"], f["fold"]
-    return row
+def _teachers(names: list[str]) -> list:
+    return [load_teacher(*spec) for _, spec in teacher_specs({"teachers": names})]
 
 
-def libvmaf_cpu(todo: list[tuple[str, str]], rounds: int) -> dict[str, float]:
-    """Mean child CPU seconds per clip of the bare libvmaf pass for each teacher (interleaved rounds)."""
-    clips = corpus.load_corpus(str(ROOT / demo.DEMO_ROOT), demo.DATASET_FILE)
+def pass_cost(names: list[str], rounds: int, demo_root: Path) -> dict[str, float]:
+    """Mean child CPU seconds per clip: key 'all' (one pass, every teacher) and each teacher alone."""
+    clips = corpus.load_corpus(str(demo_root), demo.DATASET_FILE)
     one = {}
     for c in clips:
         if not c.self_pair:
             one.setdefault(c.source, c)
     exe, _ = resolve_ffmpeg()
-    cpu = {name + transform: 0.0 for name, transform in todo}
+    teachers = _teachers(names)
+    options = {"all": libvmaf_models_option([t.model for t in teachers])}
+    options.update({t.name: t.libvmaf_option() for t in teachers})
+    cpu = dict.fromkeys(options, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
-            for name, transform in todo:
-                option = load_teacher(name, transform or None).libvmaf_option()
+            for key, option in options.items():
                 for c in one.values():
-                    geo = ClipGeometry.of(c)
-                    argv = libvmaf_argv(exe, geo, str(Path(tmp) / "log.json"), 1, "bicubic", False, option)
+                    argv = libvmaf_argv(exe, ClipGeometry.of(c), str(Path(tmp) / "log.json"), 1, "bicubic", True, option)
                     proc = subprocess.Popen(argv)
                     _, status, usage = os.wait4(proc.pid, 0)
                     if status:
-                        raise SystemExit(f"libvmaf failed for {name} on {c.clip_id}")
-                    cpu[name + transform] += usage.ru_utime + usage.ru_stime
+                        raise SystemExit(f"libvmaf failed ({key}) on {c.clip_id}")
+                    cpu[key] += usage.ru_utime + usage.ru_stime
     return {k: v / (rounds * len(one)) for k, v in cpu.items()}
+
+
+def held_out(path: Path) -> tuple[float, float]:
+    """(mean fold RMSE, max |error|) of a tier's LOSO as shipped, self-pairs left out (as the gate)."""
+    p = pl.read_parquet(path).filter(~pl.col("self_pair"))
+    folds = fold_table(p.with_columns(pl.lit("t").alias("model"), pl.lit(0).alias("seed")))
+    return float(folds["rmse"].mean()), float((p["student"] - p["teacher"]).abs().max())
+
+
+def accuracy(names: list[str], work: Path, cores: int) -> list[dict]:
+    work.mkdir(parents=True, exist_ok=True)
+    listing = "[" + ", ".join(names) + "]"
+    subprocess.run([*SNAKEMAKE, "--directory", str(work), "--cores", str(cores), "export", "--config",
+                    f"teachers={listing}"], check=True)  # fmt: skip
+    exe, _ = resolve_ffmpeg()
+    students, _ = exported_students(work / "results" / "teachers")
+    tables = frames(UNSEEN, exe, _teachers(names)).tables
+    rows = []
+    for name in names:
+        row: dict = {"teacher": name}
+        for tier in TIERS:
+            rmse, mx = held_out(work / "results" / "teachers" / name / "loso" / "tiers" / f"{tier}.parquet")
+            s = next(s for s in students if s.teacher.name == name and s.label == tier)
+            u = evaluate(s, tables[name])
+            row[tier] = (rmse, mx, u["clip_rmse"], u["clip_max_abs"])
+        rows.append(row)
+    return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--teachers", nargs="*", default=None)
-    ap.add_argument("--rounds", type=int, default=3, help="rounds of the interleaved libvmaf timing")
-    ap.add_argument("--timing-only", action="store_true", help="only the libvmaf CPU per clip of each teacher")
+    ap.add_argument("--pass-cost", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--work", type=Path, default=ROOT / "benchmarks_out" / "teachers")
+    ap.add_argument("--cores", type=int, default=2)
     args = ap.parse_args()
-    if not (ROOT / demo.DEMO_ROOT / demo.DATASET_FILE).is_file():
-        subprocess.run([*SNAKEMAKE, "--directory", str(ROOT), "--cores", str(args.cores), "features"], check=True)
-    todo = [(n, "") for n in (args.teachers or builtin_names())]
-    if args.teachers is None:
-        todo.append(("vmaf_v0.6.1", "phone"))
-    timing = libvmaf_cpu(todo, args.rounds)
-    base = timing.get("vmaf_v0.6.1")
-    if args.timing_only:
-        print("| teacher | libvmaf CPU s per clip (vs vmaf_v0.6.1) |\n|---|---|")
-        for key, t in timing.items():
-            print(f"| {key.replace('phone', ' (phone)')} | {t:.3f}" + (f" ({t / base:.2f}x) |" if base else " |"))
+    if args.pass_cost:
+        names = args.teachers or PASS_TEACHERS
+        demo_root = args.work / demo.DEMO_ROOT
+        if not (demo_root / demo.DATASET_FILE).is_file():
+            args.work.mkdir(parents=True, exist_ok=True)
+            subprocess.run([*SNAKEMAKE, "--directory", str(args.work), "--cores", str(args.cores),
+                            f"{demo.DEMO_ROOT}/{demo.DATASET_FILE}"], check=True)  # fmt: skip
+        cpu = pass_cost(names, args.rounds, demo_root)
+        base, alone = cpu[names[0]], sum(cpu[n] for n in names)
+        print(f"| pass | libvmaf CPU s per clip | vs {names[0]} alone |\n|---|---|---|")
+        for key, v in cpu.items():
+            print(f"| {'ONE pass: ' + ', '.join(names) if key == 'all' else key} | {v:.3f} | {v / base:.2f}x |")
+        print(f"\none pass for {len(names)} teachers: {cpu['all'] / base:.2f}x one teacher's pass; "
+              f"{cpu['all'] / alone:.2f}x the {len(names)} passes it replaces ({alone:.3f} s)")
         return
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="vmafdistill-teachers-") as tmp:
-        for i, (name, transform) in enumerate(todo):
-            rows.append(run_teacher(name, transform, Path(tmp) / f"t{i}", args.cores))
-            rows[-1]["libvmaf_cpu_s_per_clip"] = timing[name + transform]
-            print(rows[-1], file=sys.stderr, flush=True)
-    print("| teacher | features | teacher check max | nano RMSE / max (worst fold) | tiny RMSE / max (worst fold) "
-          "| libvmaf CPU s per clip (vs v0.6.1) |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
+    names = args.teachers or [*builtin_names(), PHONE_NAME]
+    rows = accuracy(names, args.work, args.cores)
+    print("| teacher | " + " | ".join(f"{t}: demo LOSO RMSE / max; unseen RMSE / max" for t in TIERS) + " |")
+    print("|---|" + "---|" * len(TIERS))
     for r in rows:
-        if "error" in r:
-            print(f"| {r['teacher']} | failed: {r['error'].splitlines()[-1] if r['error'] else ''} | | | | |")
-            continue
-        ratio = f" ({r['libvmaf_cpu_s_per_clip'] / base:.2f}x)" if base else ""
-        print(f"| {r['teacher']} | {r['features']} | {r['check']:.2e} | {r['nano_rmse']:.4f} / {r['nano_max']:.3f} "
-              f"({r['nano_worst']}) | {r['mlp_64x2_rmse']:.4f} / {r['mlp_64x2_max']:.3f} ({r['mlp_64x2_worst']}) | "
-              f"{r['libvmaf_cpu_s_per_clip']:.3f}{ratio} |")  # fmt: skip
+        cells = [f"{a:.4f} / {b:.3f}; {c:.4f} / {d:.3f}" for a, b, c, d in (r[t] for t in TIERS)]
+        print(f"| {r['teacher']} | " + " | ".join(cells) + " |")
+    pl.DataFrame([{"teacher": r["teacher"], **{f"{t}_{k}": v for t in TIERS for k, v in
+                   zip(("demo_rmse", "demo_max", "unseen_rmse", "unseen_max"), r[t])}} for r in rows]).write_csv(
+        args.work / "teachers.csv")  # fmt: skip
 
 
 if __name__ == "__main__":

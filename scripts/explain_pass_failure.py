@@ -6,7 +6,7 @@
 
 Reads ffmpeg's stderr (the job's log) and its report on the inputs (FFREPORT), writes
 ``error: clip ID: <the line>`` to stderr and appends it to the log (ffmpeg's own words stay above it).
-Runs only when the pass failed (rules/common.smk, ``libvmaf_cmd``); the standard library only.
+Runs only when the pass failed (rules/features.smk, extract_features); the standard library only.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from vmafdistill.mathpaths import pin  # noqa: E402
+
+pin()  # (this script loads no math library; every entry script pins first all the same)
 
 from vmafdistill.diagnose import PASS_ROLES, explain_failure  # noqa: E402
 

@@ -11,7 +11,7 @@ from rich.table import Table  # noqa: E402
 
 from vmafdistill.atomic import write_csv, write_parquet, write_text  # noqa: E402
 from vmafdistill.loso import clip_predictions, fold_id, fold_table, summary_markdown, summary_table  # noqa: E402
-from vmafdistill.onnxrun import predict_onnx  # noqa: E402
+from vmafdistill.onnxrun import input_width, predict_onnx  # noqa: E402
 from vmafdistill.plots import fold_plcc, residuals  # noqa: E402
 from vmafdistill.ui import JobLog, fail  # noqa: E402
 
@@ -23,12 +23,17 @@ predictions = pl.concat(parts, how="vertical_relaxed")
 
 clips = pl.read_parquet(snakemake.input.clips)
 frames = pl.read_parquet(snakemake.input.frames)
+features = tuple(snakemake.params.features)
 for model_path in snakemake.params.external:
     name = Path(model_path).stem
+    width = input_width(model_path)
+    if width is not None and width != len(features):  # another teacher family's contract ([N, 6] vs [N, 4])
+        log.info(f"external model {model_path} takes {width} features, teacher {snakemake.params.teacher} gives "
+                 f"{len(features)}: not scored for it")  # fmt: skip
+        continue
     try:
         ids = tuple(sorted(clips["clip_id"]))
-        student = clip_predictions(lambda x: predict_onnx(model_path, x), "frame", ids, clips, frames,
-                                   tuple(snakemake.params.features))  # fmt: skip
+        student = clip_predictions(lambda x: predict_onnx(model_path, x), "frame", ids, clips, frames, features)
     except Exception as exc:  # noqa: BLE001 - any ORT failure: name the model
         fail(log, f"external model {model_path}: cannot be scored ({exc})")
     c = clips.sort("clip_id")

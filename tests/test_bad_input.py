@@ -75,7 +75,7 @@ def test_frame_count_mismatch_of_a_container_is_an_error(base_corpus, tmp_path):
     proc = snakemake(work, "--cores", "2", "features", "--config", f"data_root={root}")
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    log = (work / "logs/features/features_table.log").read_text()
+    log = (work / "logs/teachers/vmaf_v0.6.1/features_table.log").read_text()
     shorter = ("error: clip dis__Carphone_libx264_crf26_160x96: the distorted clip dis/Carphone_libx264_crf26_160x96.mp4 "
                f"has 6 frames but its reference ref/Carphone_{FPS}fps.yuv has 10; ")  # fmt: skip
     stopped = ("error: clip dis__Bikes_cut60: the distorted clip dis/Bikes_cut60.mkv is cut short or damaged: decoding "
@@ -85,7 +85,7 @@ def test_frame_count_mismatch_of_a_container_is_an_error(base_corpus, tmp_path):
         (a,) = [x for x in text.splitlines() if "clip dis__Carphone_libx264_crf26_160x96:" in x]
         (b,) = [x for x in text.splitlines() if "clip dis__Bikes_cut60:" in x]
         assert a.startswith(shorter) and "decoding stopped" not in a and b == stopped
-    assert not (work / "results/features/clips.parquet").exists()
+    assert not (work / "results/teachers/vmaf_v0.6.1/features/clips.parquet").exists()
     assert "features_table" in out
 
 
@@ -185,7 +185,7 @@ def test_unusable_inputs_leave_no_partial_output(unusable_run):
     proc, work = unusable_run
     assert proc.returncode != 0 and _partial_outputs(work) == []
     assert not list((work / "results").rglob("*.report"))
-    assert not (work / "results/features/clips.parquet").exists()
+    assert not (work / "results/teachers/vmaf_v0.6.1/features/clips.parquet").exists()
     for good in GOOD.values():  # the sound clips were measured (--keep-going)
         assert (work / f"results/features/clips/{_clip_id(good)}.json").is_file()
 
@@ -252,7 +252,7 @@ def test_ffmpeg_without_libvmaf_fails_the_run_naming_it(base_corpus, tmp_path):
     out = proc.stdout + proc.stderr + (work / "logs/features/ffmpeg_check.log").read_text()
     assert proc.returncode != 0
     assert str(fake) in out and "no libvmaf filter" in out and "VMAF_FFMPEG" in out
-    assert not (work / "results/features/clips.parquet").exists()
+    assert not (work / "results/teachers/vmaf_v0.6.1/features/clips.parquet").exists()
     assert not (work / "results/features/ffmpeg.json").exists()
 
 
@@ -279,7 +279,7 @@ def test_names_with_spaces_quotes_colons_commas_and_accents(base_corpus, tmp_pat
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     import polars as pl
 
-    clips = pl.read_parquet(work / "results/features/clips.parquet")
+    clips = pl.read_parquet(work / "results/teachers/vmaf_v0.6.1/features/clips.parquet")
     row = clips.filter(pl.col("dis_rel") == f"dis/{nasty}")
     assert row.height == 1 and row["vmaf"][0] > 0
     assert row["clip_id"][0].isascii() and " " not in row["clip_id"][0]

@@ -19,7 +19,7 @@ import subprocess
 import pytest
 import yaml
 
-from tiny import ROOT, build_tiny_corpus, snakemake
+from tiny import ROOT, snakemake
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +39,8 @@ def target(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tiny_root(tmp_path_factory):
-    return build_tiny_corpus(tmp_path_factory.mktemp("tiny_corpus"))
+def tiny_root(tiny_corpus):
+    return tiny_corpus
 
 
 @pytest.mark.parametrize("graph", ["dag", "rulegraph"])

@@ -24,6 +24,9 @@ from vmafdistill.synth import sample_features
 from vmafdistill.ulp import max_ulp, ulp_distance
 
 from students_for_tests import random_student
+from tiny import TEACHERS
+from vmafdistill import engines as E
+from vmafdistill.teacher import load_teacher
 
 ROOT = Path(__file__).resolve().parent.parent
 f32 = np.float32
@@ -123,7 +126,7 @@ def _inputs(d: Path, tiers: dict | None = None, **over) -> gate.GateInputs:
     models, cards = gate.export_paths(tiers, d)
     base = dict(tiers=tiers, loso={t: d / f"loso_{t}.parquet" for t in tiers}, models=models, cards=cards,
                 frames=d / "frames.parquet", teacher_check=d / "teacher_check.json", golden_record=RECORD,
-                golden_run=d / "golden_run.json")  # fmt: skip
+                golden_run=d / "golden_run.json", teacher=load_teacher("vmaf_v0.6.1"))  # fmt: skip
     base.update(over)
     return gate.GateInputs(**base)
 
@@ -310,140 +313,118 @@ def test_openvino_default_is_judged_as_it_runs_here(gate_dir):
 
 
 # ------------------------------------------------------------------------------------------------
-# end to end: `snakemake gate` on the tiny corpus (real ffmpeg/libvmaf, short training budgets)
-
-@pytest.fixture(scope="module")
-def tiny_gate(tmp_path_factory):
-    from tiny import build_tiny_corpus, fast_config, snakemake
-
-    root = build_tiny_corpus(tmp_path_factory.mktemp("tiny_corpus"))
-    work = tmp_path_factory.mktemp("work_gate")
-    args = fast_config(work, root)  # only the tiers' archs, short budgets
-    proc = snakemake(work, "--cores", "2", "gate", *args)
-    return root, work, args, proc
+# end to end: the shared tiny run (conftest.tiny_run: real ffmpeg/libvmaf, two teachers, short budgets)
 
 
-def test_gate_end_to_end(tiny_gate):
-    from tiny import snakemake
+def test_the_default_bars_fail_every_student_not_to_ship_by_name(tiny_run):
+    """With the default config the gate fails naming each student a user should not ship: the linear tier
+    (PLCC ~0.99, RMSE of several VMAF: the correlation bars alone let it through) and the students trained
+    on short budgets; the teacher itself as a student (reweight_svm at its start) meets the same bars."""
+    rep = tiny_run.strict_report
+    assert tiny_run.strict.returncode != 0 and rep["verdict"] == "FAIL"
+    assert rep["thresholds"]["rmse_max"] == 0.05 and rep["thresholds"]["max_abs_error_max"] == 0.25
+    checks = {c["check"]: c for c in rep["checks"]}
+    for teacher in TEACHERS:
+        for tier in ("linear", "nano", "tiny", "exact"):
+            c = checks[f"loso_accuracy[{teacher}/{tier}]"]
+            assert not c["passed"] and "ABOVE rmse_max 0.05" in c["detail"], c["detail"]
+            assert f"loso_accuracy[{teacher}/{tier}]" in tiny_run.strict.stderr
+        linear = checks[f"loso_accuracy[{teacher}/linear]"]["values"]
+        assert linear["plcc_mean"] >= 0.97 and linear["rmse_mean"] > 1.0
+    # every failure is an accuracy bar (the rest of the pipeline is right)
+    assert {f.split("[")[0] for f in rep["failed"]} <= {"loso_accuracy", "golden"}
+    # the same bars on the teacher itself as a student, its held-out predictions from this run
+    from vmafdistill.gate.checks import check_loso
 
-    root, work, args, proc = tiny_gate
+    for teacher in TEACHERS:
+        preds = pl.concat([pl.read_parquet(p) for p in
+                           (tiny_run.teacher(teacher) / "loso/reweight_svm/frame").glob("*/seed0/predictions.parquet")])  # fmt: skip
+        svm = check_loso(ex.TierSpec("svm", "reweight_svm", "frame", "fp32", 10**6), preds, gate.Thresholds())
+        assert svm[0].passed and svm[0].values["rmse_mean"] < 1e-3, svm[0].detail
+
+
+def test_gate_end_to_end(tiny_run):
+    proc, work = tiny_run.lenient, tiny_run.work
     assert proc.returncode == 0, proc.stderr[-4000:]
     report = json.loads((work / "results/gate/report.json").read_text())
     assert report["verdict"] == "PASS", report["failed"]
+    assert [t["name"] for t in report["teachers"]] == TEACHERS
     assert report["thresholds"]["plcc_min"] == 0.97 and report["thresholds"]["ulp_max"] == 2  # the defaults
     assert report["thresholds"]["engines_required"] == ["ort-cpu", "onnx-reference", "openvino-f32", "tract"]
     assert (work / "logs/gate/report.md").read_text() == (work / "results/gate/report.md").read_text()
-    exact_engines = {e["engine"]: e for e in report["engines"]["exact"]}
-    for eng in ("ort-cpu-noopt", "onnx-reference", "openvino-f32", "openvino-default", "tract", "torch"):
-        if exact_engines[eng]["precision"] != "f32":  # OpenVINO's default on AVX512-BF16/AMX: bf16, a WARN
-            assert eng == "openvino-default" and exact_engines[eng]["max_abs_diff"] > 1e-4
-            assert any(w.startswith("engine_defaults[exact]: openvino-default") for w in report["warnings"])
-            assert "WARN engine_defaults[exact]: openvino-default" in proc.stderr.split("gate PASSED")[0][-3000:]
-            continue
-        assert exact_engines[eng]["status"] == "compared" and exact_engines[eng]["max_ulp"] == 0, eng  # same bits
-    float_engines = {e["engine"]: e for e in report["engines"]["nano"]}
-    assert all(float_engines[e]["max_abs_diff"] <= 1e-4 for e in ("onnx-reference", "openvino-f32", "tract"))
-    for tier, budget in (("nano", 10_240), ("tiny", 102_400), ("exact", 10_240)):
-        data = (work / f"results/export/{tier}.onnx").read_bytes()
-        card = json.loads((work / f"results/export/{tier}.json").read_text())
-        assert card["bytes"] == len(data) <= budget and card["sha256"] == ex.sha256_bytes(data)
-        assert card["opset"] >= 17 and card["features"] == list(FEATURES)
-        assert card["loso"]["plcc_mean"] >= 0.97 and card["precision_cost"]["max_abs_diff"] < 5e-5
-        engines = {e["engine"]: e for e in card["engines"]["table"]}
-        assert engines["tract"]["status"] == "compared" and engines["torch"]["status"] == "compared"
-        assert "INFERENCE_PRECISION_HINT" in card["engines"]["openvino_fp32"]
-        assert set(ex.METADATA_KEYS) <= set(ex.metadata_of(data))
-        assert ex.metadata_of(data)["vmafdistill.features_sha256"] == card["features_sha256"]
-    # the healthcheck sees the exports (seconds, no corpus)
-    health = snakemake(work, "--cores", "1", "healthcheck", *args)
+    labels = {c["check"] for c in report["checks"]}
+    for teacher in TEACHERS:
+        assert {f"teacher_check[{teacher}]", f"golden_libvmaf[{teacher}]", f"golden_teacher[{teacher}]"} <= labels
+        exact_engines = {e["engine"]: e for e in report["engines"][f"{teacher}/exact"]}
+        for eng in ("ort-cpu-noopt", "onnx-reference", "openvino-f32", "openvino-default", "tract", "torch"):
+            if exact_engines[eng]["precision"] != "f32":  # OpenVINO's default on AVX512-BF16/AMX: bf16, a WARN
+                assert eng == "openvino-default" and exact_engines[eng]["max_abs_diff"] > 1e-4
+                warn = f"engine_defaults[{teacher}/exact]: openvino-default"
+                assert any(w.startswith(warn) for w in report["warnings"])
+                assert f"WARN {warn}" in proc.stderr.split("gate PASSED")[0][-20000:]
+                continue
+            assert exact_engines[eng]["status"] == "compared" and exact_engines[eng]["max_ulp"] == 0, eng  # same bits
+        float_engines = {e["engine"]: e for e in report["engines"][f"{teacher}/nano"]}
+        assert all(float_engines[e]["max_abs_diff"] <= 1e-4 for e in ("onnx-reference", "openvino-f32", "tract"))
+        features = list(load_teacher(teacher).features)
+        for tier, budget in (("nano", 10_240), ("tiny", 102_400), ("exact", 12_288)):
+            data = (tiny_run.teacher(teacher) / f"export/{tier}.onnx").read_bytes()
+            card = json.loads((tiny_run.teacher(teacher) / f"export/{tier}.json").read_text())
+            assert card["bytes"] == len(data) <= budget and card["sha256"] == ex.sha256_bytes(data)
+            assert card["opset"] >= 17 and card["features"] == features and card["teacher"] == teacher
+            assert card["loso"]["plcc_mean"] >= 0.97 and card["precision_cost"]["max_abs_diff"] < 5e-5
+            engines = {e["engine"]: e for e in card["engines"]["table"]}
+            assert engines["tract"]["status"] == "compared" and engines["torch"]["status"] == "compared"
+            assert "INFERENCE_PRECISION_HINT" in card["engines"]["openvino_fp32"]
+            assert ("computes in float32" in card["engines"]["scope"]) and ("bf16" in card["engines"]["scope"]) == (
+                tier == "exact")
+            meta = ex.metadata_of(data)
+            assert set(ex.METADATA_KEYS) <= set(meta) and meta["vmafdistill.teacher"] == teacher
+            assert meta["vmafdistill.features_sha256"] == card["features_sha256"]
+
+
+def test_healthcheck_and_score_on_the_exports(tiny_run):
+    """The healthcheck sees every teacher's exports (seconds, no corpus); score.py scores a pair with each
+    teacher's student, its own libvmaf pass matching the workflow's, and names a non-float32 engine."""
+    work, root = tiny_run.work, tiny_run.root
+    health = tiny_run.run("--cores", "1", "healthcheck")
     assert health.returncode == 0, health.stderr[-3000:]
-    assert "export[nano]" in (work / "logs/healthcheck.log").read_text()
-    # score.py standalone on a corpus pair (containers: no geometry needed)
-    out = work / "frames.csv"
-    dis = sorted((root / "dis").glob("*crf38*"))[0]
-    ref = sorted((root / "dis").glob(f"{dis.name.split('_')[0]}*crf26*"))[0]
-    score_py = [sys.executable, str(ROOT / "scripts/score.py"), "--model", str(work / "results/export/nano.onnx")]
-    score = subprocess.run(
-        [*score_py, "--ref", str(ref), "--dis", str(dis), "--frames", str(out)],
-        capture_output=True, text=True, timeout=120, cwd=work,
-    )  # fmt: skip
-    assert score.returncode == 0, score.stderr
-    assert "teacher" in score.stdout and "student" in score.stdout
-    assert pl.read_csv(out).columns == ["frame", *FEATURES, "teacher", "student"]
-    raw_ref = next((root / "ref").glob("*.yuv"))
-    raw = subprocess.run(
-        [*score_py, "--ref", str(raw_ref), "--dis", str(dis)], capture_output=True, text=True, cwd=work
-    )
+    log = (work / "logs/healthcheck.log").read_text()
+    assert all(f"export[{t}/nano]" in log for t in TEACHERS)
+    dis = sorted((root / "dis").glob("Bikes_*crf38*"))[0]
+    ref = next((root / "ref").glob("Bikes_*.yuv"))
+    for teacher in TEACHERS:
+        out = work / f"{teacher}_frames.csv"
+        features = list(load_teacher(teacher).features)
+        cmd = [sys.executable, str(ROOT / "scripts/score.py"), "--model", str(tiny_run.teacher(teacher) / "export/nano.onnx"),
+               "--ref", str(ref), "--dis", str(dis), "--width", "256", "--height", "160", "--frames", str(out)]  # fmt: skip
+        score = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=work)
+        assert score.returncode == 0, score.stderr
+        assert teacher in score.stdout and "student" in score.stdout
+        table = pl.read_csv(out)
+        assert table.columns == ["frame", *features, "teacher", "student"]
+        frames = pl.read_parquet(tiny_run.teacher(teacher) / "features/frames.parquet").filter(
+            pl.col("clip_id") == f"dis__{dis.stem}").sort("frame")  # fmt: skip
+        assert table["teacher"].to_list() == pytest.approx(frames["vmaf"].to_list(), abs=1e-6)  # the same pass
+    raw = subprocess.run(cmd[:4] + ["--ref", str(ref), "--dis", str(dis)], capture_output=True, text=True, cwd=work)
     assert raw.returncode != 0 and "--width" in raw.stderr
+    bf16 = subprocess.run(cmd[:-2] + ["--engine", "openvino-default"], capture_output=True, text=True, cwd=work)
+    assert bf16.returncode == 0, bf16.stderr
+    engine = E.probe_engines(["openvino-default"], tiny_run.teacher() / "export/nano.onnx")["openvino-default"].engine
+    said = "engine openvino-default computes in bf16 on this machine, not float32" in bf16.stderr
+    assert said == (engine.precision() == "bf16")  # the warning exactly where OpenVINO chose bf16
 
 
-@pytest.mark.parametrize("override,label", [("plcc_min=1.01", "loso_accuracy"), ("rmse_max=0.0000001", "loso_accuracy"),
-                                            ("golden_tolerance=0.0000001", "golden")])  # fmt: skip
-def test_gate_end_to_end_fails_naming_the_check(tiny_gate, override, label):
-    from tiny import snakemake
-
-    _, work, args, _ = tiny_gate
-    proc = snakemake(work, "--cores", "2", "gate", *args, "--config", override)
-    assert proc.returncode != 0
-    log = (work / "logs/gate/gate.log").read_text()
-    assert "gate FAILED" in log and all(f"{label}[{t}]" in log for t in ("nano", "tiny", "exact"))
-    assert f"{label}[nano]" in proc.stderr
-    kept = json.loads((work / "logs/gate/report.json").read_text())  # the report survives the failed job
-    assert kept["verdict"] == "FAIL" and set(kept["failed"]) == {f"{label}[{t}]" for t in ("nano", "tiny", "exact")}
-    assert not (work / "results/gate/report.json").exists()  # Snakemake removed the failed job's outputs
-
-
-def test_report_after_a_run(tiny_gate):
-    """`snakemake --report` gathers the LOSO tables and plots, the gate report and the model cards."""
-    from tiny import snakemake
-
-    _, work, args, proc = tiny_gate
-    assert proc.returncode == 0
-    # an earlier test re-ran the gate with an unreachable threshold (its failed report was removed)
-    again = snakemake(work, "--cores", "2", "gate", *args)
-    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
-    out = work / "report.html"
-    rep = snakemake(work, "--report", str(out), *args)
+def test_report_after_a_run(tiny_run):
+    """`snakemake --report` gathers every teacher's LOSO tables and plots, the gate report and the cards."""
+    assert tiny_run.lenient.returncode == 0
+    out = tiny_run.work / "report.html"
+    rep = tiny_run.run("--report", str(out))
     assert rep.returncode == 0, (rep.stdout + rep.stderr)[-3000:]
     html = out.read_text(errors="replace")
-    for needle in ("residuals.png", "fold_plcc.png", "summary.csv", "report.md", "nano.json", "leave-one-source-out"):
+    for needle in ("residuals.png", "fold_plcc.png", "summary.csv", "report.md", "nano.json", "leave-one-source-out",
+                   *TEACHERS):  # fmt: skip
         assert needle in html, needle
-
-
-@pytest.fixture(scope="module")
-def bars_gate(tmp_path_factory):
-    """The default config's accuracy bars on students a user should not ship: `linear` (a real least-squares
-    fit: PLCC ~0.99, RMSE several VMAF) and an under-trained nano (30 pretraining steps), beside the teacher
-    itself as a student (`reweight_svm` at its start: the SVM), which the same bars let through."""
-    from tiny import FAST, build_tiny_corpus, snakemake
-
-    root = build_tiny_corpus(tmp_path_factory.mktemp("bars_corpus"))
-    work = tmp_path_factory.mktemp("work_bars")
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())  # the defaults: no threshold is changed
-    cfg["data_root"] = str(root)
-    cfg["archs"] = {"linear": {}, "nano": {**FAST, "pre_steps": 30, "ft_steps": 5}, "reweight_svm": {"ft_steps": 0}}
-    cfg["tiers"] = {"linear": {"max_bytes": 10_240, "arch": "linear", "pooling": "frame", "precision": "fp32"},
-                    "undertrained": {"max_bytes": 10_240, "arch": "nano", "pooling": "frame", "precision": "fp32"},
-                    "svm": {"max_bytes": 10**6, "arch": "reweight_svm", "pooling": "frame", "precision": "fp32"}}
-    (work / "bars.yaml").write_text(yaml.safe_dump(cfg))
-    proc = snakemake(work, "--cores", "2", "gate", "--configfile", str(work / "bars.yaml"), "--replace-workflow-config")
-    return work, proc
-
-
-def test_default_accuracy_bars_fail_students_not_to_ship(bars_gate):
-    work, proc = bars_gate
-    assert proc.returncode != 0
-    report = json.loads((work / "logs/gate/report.json").read_text())
-    assert report["thresholds"]["rmse_max"] == 0.05 and report["thresholds"]["max_abs_error_max"] == 0.25
-    checks = {c["check"]: c for c in report["checks"]}
-    for tier in ("linear", "undertrained"):
-        c = checks[f"loso_accuracy[{tier}]"]
-        assert not c["passed"] and "ABOVE rmse_max 0.05" in c["detail"], c["detail"]
-        assert f"loso_accuracy[{tier}]" in report["failed"] and f"loso_accuracy[{tier}]" in proc.stderr
-    assert checks["loso_accuracy[linear]"]["values"]["plcc_mean"] >= 0.97  # correlation bars alone let it through
-    assert checks["loso_accuracy[linear]"]["values"]["rmse_mean"] > 1.0
-    svm = checks["loso_accuracy[svm]"]
-    assert svm["passed"] and svm["values"]["rmse_mean"] < 1e-3, svm["detail"]
 
 
 def test_bound_check_proves_only_an_exact_graph(gate_dir):

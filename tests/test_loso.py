@@ -1,19 +1,13 @@
 """LOSO: fold membership, metrics against scipy, tables, and the loso target end to end."""
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import polars as pl
 import pytest
 from scipy import stats
 
-from tiny import build_tiny_corpus, fast_config, snakemake
+from tiny import PEERS, TEACHERS
 from vmafdistill import fold_id
 from vmafdistill.loso import fold_table, make_fold, metrics, summary_table
-
-PEERS = Path(__file__).resolve().parents[2] / "shared" / "peers"
-
 
 def _clips(n_sources=4, per_source=5, seed=0):
     rng = np.random.default_rng(seed)
@@ -72,46 +66,56 @@ def test_summary_mean_and_std_across_folds_use_ddof_1():
     assert folds.height == 3
 
 
-@pytest.fixture(scope="module")
-def tiny_loso(tmp_path_factory):
-    root = build_tiny_corpus(tmp_path_factory.mktemp("tiny_corpus"))
-    work = tmp_path_factory.mktemp("work")
-    externals = []
-    if PEERS.is_dir():  # published students, for side-by-side rows (tests only; the product never needs them)
-        for name in ("vmaf_tiny_v2.onnx", "vmaf_tiny_v3.onnx"):
-            shutil.copy(PEERS / name, work / name)
-            externals.append(str(work / name))
-    nano_tier = {"nano": {"max_bytes": 10240, "arch": "nano", "pooling": "frame", "precision": "fp32"}}
-    args = fast_config(work, root, archs=["linear", "nano"], external_models=externals, tiers=nano_tier,
-                       pooling=["clip", "frame"])  # fmt: skip
-    proc = snakemake(work, "--cores", "2", "loso", *args)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    return work, externals
+def test_loso_tables_end_to_end(tiny_run):
+    """The shared run's LOSO tables for each teacher: every arch and pooling, the published peers scored as
+    external rows for the teacher whose features they take (vmaf_v0.6.1), plots."""
+    for teacher in TEACHERS:
+        summary = pl.read_csv(tiny_run.teacher(teacher) / "loso/summary.csv")
+        folds = pl.read_csv(tiny_run.teacher(teacher) / "loso/folds.csv")
+        for col in ("arch", "pooling", "plcc_mean", "plcc_std", "srocc_mean", "srocc_std", "krocc_mean",
+                    "krocc_std", "rmse_mean", "rmse_std", "plcc_pooled", "rmse_pooled", "max_abs_error",
+                    "dmos_plcc_student", "dmos_plcc_teacher"):  # fmt: skip
+            assert col in summary.columns, col
+        trained = summary.filter(~pl.col("model").str.starts_with("external:"))
+        archs = ("linear", "nano", "mlp_64x2", "exact", "reweight_svm")
+        assert set(zip(trained["arch"], trained["pooling"])) == {(a, "frame") for a in archs}
+        assert folds["fold"].n_unique() == 3 and set(folds["n_clips"]) == {3}  # self-pairs left out of metrics
+        externals = summary.filter(pl.col("model").str.starts_with("external:")).height
+        assert externals == (2 if PEERS.is_dir() and teacher == "vmaf_v0.6.1" else 0)
+        # a real student tracks the teacher far better than the linear baseline; the teacher itself best
+        rmse = {a: trained.filter((pl.col("arch") == a) & (pl.col("pooling") == "frame"))["rmse_mean"][0] for a in archs}
+        assert rmse["reweight_svm"] < rmse["nano"] < rmse["linear"]
+        for png in ("residuals.png", "fold_plcc.png"):
+            assert (tiny_run.teacher(teacher) / "loso" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_loso_tables_end_to_end(tiny_loso):
-    work, externals = tiny_loso
-    summary = pl.read_csv(work / "results/loso/summary.csv")
-    folds = pl.read_csv(work / "results/loso/folds.csv")
-    for col in ("arch", "pooling", "plcc_mean", "plcc_std", "srocc_mean", "srocc_std", "krocc_mean",
-                "krocc_std", "rmse_mean", "rmse_std", "plcc_pooled", "rmse_pooled", "max_abs_error",
-                "dmos_plcc_student", "dmos_plcc_teacher"):  # fmt: skip
-        assert col in summary.columns, col
-    trained = summary.filter(~pl.col("model").str.starts_with("external:"))
-    assert set(zip(trained["arch"], trained["pooling"])) == {(a, p) for a in ("nano", "linear") for p in ("clip", "frame")}
-    assert folds["fold"].n_unique() == 3 and set(folds["n_clips"]) == {3}  # self-pairs left out of metrics
-    assert summary.filter(pl.col("model").str.starts_with("external:")).height == len(externals)
-    # a real student tracks the teacher far better than the linear baseline
-    nano = trained.filter((pl.col("arch") == "nano") & (pl.col("pooling") == "frame"))["rmse_mean"][0]
-    linear = trained.filter((pl.col("arch") == "linear") & (pl.col("pooling") == "frame"))["rmse_mean"][0]
-    assert nano < linear
-    for png in ("residuals.png", "fold_plcc.png"):
-        assert (work / "results/loso" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_loso_predictions_are_held_out_only(tiny_loso):
-    work, _ = tiny_loso
-    for path in (work / "results/loso").glob("*/*/*/seed0/predictions.parquet"):
+def test_loso_predictions_are_held_out_only(tiny_run):
+    paths = list(tiny_run.work.glob("results/teachers/*/loso/*/*/*/seed0/predictions.parquet"))
+    assert len(paths) == len(TEACHERS) * 5 * 3
+    for path in paths:
         pred = pl.read_parquet(path)
         fold = path.parts[-3]
-        assert {fold_id(s) for s in pred["source"]} == {fold}
+        assert {fold_id(s) for s in pred["source"]} == {fold} and set(pred["fold"]) == {fold}
+
+
+def test_the_two_poolings(tiny_run):
+    """On the shared run's tables: `frame` pooling trains on every frame and scores a clip by the mean of its
+    frames' predictions; `clip` pooling trains on the clip means and scores the mean features (libvmaf's
+    own pooling is the mean of per-frame scores, which only the frame pooling reproduces exactly)."""
+    from vmafdistill.loso import clip_predictions, pooled_samples
+    from vmafdistill.teacher import load_teacher
+
+    teacher = load_teacher("vmaf_v0.6.1")
+    clips = pl.read_parquet(tiny_run.teacher() / "features/clips.parquet")
+    frames = pl.read_parquet(tiny_run.teacher() / "features/frames.parquet")
+    ids = tuple(sorted(clips["clip_id"]))[:5]
+    xf, yf = pooled_samples("frame", ids, clips, frames, teacher.features)
+    xc, yc = pooled_samples("clip", ids, clips, frames, teacher.features)
+    assert xf.shape == (50, 6) and xc.shape == (5, 6) and np.allclose(xc, xf.reshape(5, 10, 6).mean(axis=1))
+    assert np.allclose(yc, yf.reshape(5, 10).mean(axis=1))
+    frame = clip_predictions(teacher.predict, "frame", ids, clips, frames, teacher.features)
+    clip = clip_predictions(teacher.predict, "clip", ids, clips, frames, teacher.features)
+    assert np.abs(frame - yc).max() <= 5e-4  # the teacher, frame-pooled, is libvmaf's clip score
+    assert np.allclose(clip, teacher.predict(xc)) and np.abs(clip - yc).max() > np.abs(frame - yc).max()
+    with pytest.raises(ValueError, match="unknown pooling"):
+        pooled_samples("median", ids, clips, frames, teacher.features)

@@ -232,7 +232,7 @@ def test_workflow_pairs_by_index_and_records_rates(exe, clips, tmp_path):
     _manifest(root, clips, [("avc_30.mkv", "a.mkv", 30), ("avc_23.976.mp4", "b.mp4", 23.976)])
     proc = snakemake(tmp_path / "work", "--cores", "2", "features", "--config", f"data_root={root}")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    table = pl.read_parquet(tmp_path / "work/results/features/clips.parquet").sort("clip_id")
+    table = pl.read_parquet(tmp_path / "work/results/teachers/vmaf_v0.6.1/features/clips.parquet").sort("clip_id")
     assert table["dis_fps"].to_list() == [30.0, 23.98] * 2 and table["fps"].to_list() == [30.0, 23.976] * 2
     assert table["dis_codec"].to_list() == ["h264"] * 4 and set(table["dis_frames"]) == {N}
     truth = run_pass(exe, _geometry(clips / "ref.yuv", _decoded(exe, clips / "avc_30.mkv", tmp_path / "d.yuv"), 25.0))
@@ -247,4 +247,4 @@ def test_workflow_refuses_a_wrong_rate_and_a_frame_count_mismatch(clips, tmp_pat
     assert "clip dis__Bikes_a: dis/Bikes_a.mkv runs at 30 fps (its container says so) but the declared frame rate is 25" in proc.stderr
     assert "manifest's fps column" in proc.stderr
     assert f"the distorted clip dis/Other_long.mp4 has {N + 6} frames but its reference ref/Other1.yuv has {N}" in proc.stderr
-    assert not (tmp_path / "work/results/features/clips.parquet").exists()
+    assert not (tmp_path / "work/results/teachers/vmaf_v0.6.1/features/clips.parquet").exists()

@@ -13,12 +13,12 @@ import ast
 import shutil
 from pathlib import Path
 
-from tiny import ROOT, build_tiny_corpus, fast_config, snakemake
+from tiny import ROOT, fast_config, snakemake
 from vmafdistill import cachekey, mathpaths
 
 COPY = ("Snakefile", "config.yaml", "rules", "scripts", "schemas", "envs", "profiles", "report")
-TARGET = "results/pretrain/nano/seed0.pt"
-LOG = "logs/pretrain/nano/seed0.log"
+TARGET = "results/teachers/vmaf_v0.6.1/pretrain/nano/seed0.pt"
+LOG = "logs/teachers/vmaf_v0.6.1/pretrain/nano/seed0.log"
 
 
 def _ast_imports(scripts: Path, path: Path) -> set[str]:
@@ -99,7 +99,7 @@ def test_recipe_changes_with_what_decides_the_weights(tmp_path):
     assert not changed("vmafdistill/gate/run.py", "import", "import  ")  # not reachable from the job
 
 
-def test_second_workflow_hits_the_cache_and_changed_code_misses(tmp_path):
+def test_second_workflow_hits_the_cache_and_changed_code_misses(tiny_corpus, tmp_path):
     """Real snakemake runs (one nano pretraining of the tiny budgets each) in a copy of the repository."""
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -107,7 +107,7 @@ def test_second_workflow_hits_the_cache_and_changed_code_misses(tmp_path):
         src = ROOT / name
         copy = shutil.copytree if src.is_dir() else shutil.copy2
         copy(src, repo / name, **({"ignore": shutil.ignore_patterns("__pycache__")} if src.is_dir() else {}))
-    corpus = build_tiny_corpus(tmp_path / "corpus")
+    corpus = tiny_corpus
     cache = tmp_path / "cache"
     cache.mkdir()
     env = {"SNAKEMAKE_OUTPUT_CACHE": str(cache)}

@@ -51,6 +51,12 @@ def predict_onnx(path: str | Path, features: np.ndarray) -> np.ndarray:
     return predict(path, features).astype(np.float64)
 
 
+def input_width(model: str | Path) -> int | None:
+    """The feature count F of a model's [N, F] input (None when the file does not say)."""
+    shape = session(model).get_inputs()[0].shape
+    return int(shape[1]) if len(shape) == 2 and isinstance(shape[1], int) else None
+
+
 def clip_score(model: bytes | str | Path, frame_features: np.ndarray, pooling: str = "frame") -> float:
     """A clip's score by the model's pooling on ORT CPU: the mean of the per-frame predictions (float64
     mean) for frame pooling, the prediction of the mean features for clip pooling."""
