@@ -50,9 +50,8 @@ def tiny_corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(tiny_corpus, tmp_path_factory) -> TinyRun:
     """ONE workflow run on the tiny corpus, from a read-only data_root: teachers vmaf_v0.6.1 and
-    vmaf_v1.0.16_3d0h in one libvmaf pass per clip, archs linear, nano, mlp_64x2, exact, reweight_svm (short
-    budgets), frame pooling, tiers nano, tiny, exact and linear; the gate with the default thresholds,
-    then with FAST_GATE's."""
+    vmaf_v1.0.16_3d0h in one libvmaf pass per clip, archs linear, nano, exact, reweight_svm (short budgets),
+    frame pooling, tiers nano, exact and linear; the gate with the default thresholds, then with FAST_GATE's."""
     before = snapshot(tiny_corpus)
     for p in [tiny_corpus, *tiny_corpus.rglob("*")]:  # a read-only data_root must work
         p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))

@@ -17,11 +17,10 @@ TARGETS = (f"{TEACHER}/loso/summary.csv", f"{TEACHER}/loso/tiers/nano.parquet")
 
 def _compared(work: Path) -> list[Path]:
     """Every output whose bytes must not depend on the run: feature tables, LOSO tables and predictions, the
-    nano tier's LOSO as shipped (the .pt files also record CPU seconds)."""
+    nano tier's LOSO as shipped (the .pt files, libvmaf's logs and ffmpeg's reports also record timings)."""
     d = work / TEACHER
     out = [d / "features/frames.parquet", d / "features/clips.parquet", d / "loso/summary.csv", d / "loso/folds.csv",
            d / "loso/tiers/nano.parquet", *sorted(d.glob("loso/*/*/*/seed0/predictions.parquet"))]
-    out += sorted((work / "results/features/clips").glob("*.json"))  # the pass's logs (both teachers' scores)
     return [p.relative_to(work) for p in out]
 
 
@@ -67,6 +66,6 @@ def test_sigkilled_twice_then_completed_gives_the_shared_runs_bytes(tiny_run, tm
     done = snakemake(work, "--cores", "2", *TARGETS, *tiny_run.args)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     compared = _compared(tiny_run.work)
-    assert compared == _compared(work) and len(compared) > 25
+    assert compared == _compared(work) and len(compared) > 15
     for rel in compared:
         assert (work / rel).read_bytes() == (tiny_run.work / rel).read_bytes(), f"{rel} differs from the shared run"

@@ -117,19 +117,18 @@ def fast_config(work: Path, data_root: Path, archs: list[str] | None = None, arc
 
 
 def shared_config(work: Path, data_root: Path) -> tuple[str, ...]:
-    """The shared run's config (conftest.tiny_run): TEACHERS, short budgets for linear, nano, mlp_64x2 and
-    exact, reweight_svm as the teacher itself (no fine-tuning), frame pooling, tiers nano, tiny, exact and
-    linear, the published peers as external models when ../shared/peers exists; default thresholds."""
+    """The shared run's config (conftest.tiny_run): TEACHERS, short budgets for linear, nano and exact,
+    reweight_svm as the teacher itself (no fine-tuning), frame pooling, tiers nano, exact and linear, the
+    published peers as external models when ../shared/peers exists; default thresholds."""
     import shutil
 
     externals = []
     for name in ("vmaf_tiny_v2.onnx", "vmaf_tiny_v3.onnx") if PEERS.is_dir() else ():
         shutil.copy(PEERS / name, work / name)
         externals.append(str(work / name))
-    archs = {a: dict(FAST) for a in ("linear", "nano", "mlp_64x2", "exact")}
+    archs = {a: dict(FAST) for a in ("linear", "nano", "exact")}
     archs["reweight_svm"] = {"ft_steps": 0}
     tiers = {"nano": {"max_bytes": 10240, "arch": "nano", "pooling": "frame", "precision": "fp32"},
-             "tiny": {"max_bytes": 102400, "arch": "mlp_64x2", "pooling": "frame", "precision": "fp32"},
              "exact": {"max_bytes": 12288, "arch": "exact", "pooling": "frame", "precision": "exact"},
              "linear": {"max_bytes": 10240, "arch": "linear", "pooling": "frame", "precision": "fp32"}}  # fmt: skip
     return fast_config(work, data_root, teachers=TEACHERS, archs_config=archs, tiers=tiers, pooling=["frame"],
