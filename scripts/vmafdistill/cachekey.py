@@ -3,7 +3,7 @@
 Rule ``pretrain`` is marked for Snakemake's between-workflow output cache, which keys a job on its
 script's text, its params and its input files, not on the library the script imports. ``recipe()``
 is a params entry that covers the rest, computed at DAG time (standard library only: no numpy or
-torch import, no output; ~20 ms):
+torch import, no output; ~10 ms):
 
 * ``code_sha256``: sha256 over the bytes of every file the job can run or read, by rule: the entry
   script (``scripts/pretrain.py``); every module of the ``vmafdistill`` package it can import, the
