@@ -176,7 +176,7 @@ def sample_generic(teacher, n: int, seed: int) -> np.ndarray:  # noqa: ANN001
     of speed_chroma (grayscale or tiny chroma)."""
     m = teacher.model
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x6E6E]))
-    sv = m._denormalise(m.support_vectors, slice(1, None))[:, m.canonical_to_model()]
+    sv = m.denormalise(m.support_vectors, slice(1, None))[:, m.canonical_to_model()]
     lo, hi = generic_box(teacher)
     w = hi - lo
     counts = np.floor(np.array(list(GENERIC_MIX.values())) * n).astype(int)

@@ -81,7 +81,7 @@ def metadata(tier: TierSpec, features_sha256: str, libvmaf_version: str, teacher
         "vmafdistill.arch": tier.arch,
         "vmafdistill.features": ",".join(teacher.features),
         "vmafdistill.features_sha256": features_sha256,
-        "vmafdistill.libvmaf_model": teacher.model._model_spec(None),
+        "vmafdistill.libvmaf_model": teacher.model.model_spec(),
         "vmafdistill.libvmaf_version": libvmaf_version,
         "vmafdistill.pooling": tier.pooling,
         "vmafdistill.precision": tier.precision,
