@@ -247,8 +247,9 @@ def registered(monkeypatch):  # noqa: ANN001, ANN201
 
 def test_train_fold_fine_tunes_the_exact_student(registered, state) -> None:  # noqa: ANN001
     from vmafdistill.synth import synthetic_set
+    from vmafdistill.teacher import load_teacher
 
-    x, y = synthetic_set(600, seed=3)
+    x, y = synthetic_set(600, seed=3, teacher=load_teacher())
     m, h = train.train_fold("exact", {**TINY, **FT}, x[:400], y[:400], x[400:], y[400:], seed=0, init_state=state)
     assert isinstance(m, exact.ExactStudent) and bool(m.quantized) and not m.training
     np.testing.assert_allclose(m.mean.numpy(), x[:400].mean(axis=0), rtol=1e-5)  # scaler: the training rows
