@@ -475,7 +475,7 @@ def test_the_transform_is_exact_provable_and_close_to_libvmaf(name, transform, t
         assert proof["ok"], proof["problems"]
     for eng in ("ort-cpu", "ort-cpu-noopt", "onnx-reference", "openvino-f32", "tract"):
         e = engines.get_engine(eng)
-        out = e._infer(e.start(path), s) if eng != "tract" else _tract_1d(path, s)
+        out = e.infer(e.start(path), s) if eng != "tract" else _tract_1d(path, s)
         np.testing.assert_array_equal(_bits(out), _bits(got), err_msg=eng)
 
 

@@ -157,7 +157,7 @@ def model(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("model") / "nano.onnx"
     tier = ex.TierSpec("nano", "nano", "frame", "fp32", 10240)
-    path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test"), 20))
+    path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test", load_teacher()), 20))
     return path
 
 
