@@ -170,7 +170,7 @@ class LibvmafModel:
         `version=NAME` (built-in) or `path=FILE`, `enable_transform=true` for the phone transform,
         `name=` (the score's log key, default "vmaf") when given. Escaped for three parsers: libvmaf's
         key=value:key=value (av_dict_parse_string; a path's \\ ' : and blanks), the filter's options
-        and the filtergraph (`ffmpeg.escape_filter_value`). A path with '|' cannot be given.
+        and the filtergraph (`filtergraph.escape_filter_value`). A path with '|' cannot be given.
         """
         return escape_filter_value(self.model_spec(name))
 
