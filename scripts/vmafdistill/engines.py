@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import onnxrun
-from .ulp import ulp_distance
+from .ulp import compare
 
 CPU = "CPUExecutionProvider"
 #: Listed by onnxruntime but not compute providers.
@@ -340,31 +340,6 @@ def probe_engines(names: list[str | Engine], model_path: str | Path) -> dict[str
             continue
         out[eng.name] = EngineStatus(eng.name, True, "", eng.describe(), time.perf_counter() - t0, dict(eng.info), eng)
     return out
-
-
-def compare(reference: np.ndarray, other: np.ndarray) -> dict[str, Any]:
-    """``other`` vs ``reference`` (float32 [N]): max and p99 (nearest rank) ULP, max and mean |diff| in
-    VMAF points; a NaN on either side counts as an infinite distance (``nan_rows`` says how many).
-
-    ULP is relative to each score: a score near 0 is computed as ``30 h + 50`` and loses its low bits
-    to that cancellation, so a few ULP at 50 (3.8e-6 each) read as thousands of ULP at 0.01."""
-    a = np.asarray(reference, dtype=np.float32).reshape(-1)
-    b = np.asarray(other, dtype=np.float32).reshape(-1)
-    if a.shape != b.shape:
-        raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
-    nan = np.isnan(a) | np.isnan(b)
-    ulp = ulp_distance(a, b)
-    with np.errstate(invalid="ignore"):
-        diff = np.where(nan, np.inf, np.abs(a.astype(np.float64) - b.astype(np.float64)))
-    n = int(a.size)
-    return {
-        "rows": n,
-        "max_ulp": float(ulp.max()) if n else 0.0,
-        "p99_ulp": float(np.quantile(ulp, 0.99, method="inverted_cdf")) if n else 0.0,
-        "max_abs_diff": float(diff.max()) if n else 0.0,
-        "mean_abs_diff": float(diff.mean()) if n else 0.0,
-        "nan_rows": int(nan.sum()),
-    }
 
 
 def engine_table(model_path: str | Path, datasets: dict[str, np.ndarray], engines: list[str | Engine],
