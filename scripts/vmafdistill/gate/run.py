@@ -17,6 +17,7 @@ from .checks import (Check, Thresholds, check_batch_invariance, check_bound, che
                      check_golden_libvmaf, check_golden_teacher, check_loso, check_teacher, read, read_json)  # fmt: skip
 from .engine_checks import check_engine_defaults, check_engines, check_golden_engines
 
+
 @dataclass(frozen=True)
 class GateInputs:
     """Paths the gate reads. ``models``/``cards``/``loso``: tier -> path (``export_paths`` for the usual layout)."""
