@@ -45,7 +45,8 @@ import numpy as np
 import polars as pl
 
 from vmafdistill import corpus, demo
-from vmafdistill.ffmpeg import ClipGeometry, LibvmafLogError, libvmaf_argv
+from vmafdistill.ffmpeg import ClipGeometry, libvmaf_argv
+from vmafdistill.libvmaf_log import LibvmafLogError
 from vmafdistill.libvmaf_model import libvmaf_models_option, score_keys, scores_from_log
 from vmafdistill.streams import frame_count_problem, parse_report, report_env
 from vmafdistill.teacher import Teacher

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from tiny import snakemake  # noqa: E402
 from vmafdistill.demo import package_file  # noqa: E402
 from vmafdistill.ffmpeg import ClipGeometry, file_url, resolve_ffmpeg, run_pass  # noqa: E402
+from vmafdistill.teacher import load_teacher  # noqa: E402
 
 os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1: errors only
 QUIET = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
@@ -68,7 +69,7 @@ def truth_vmaf(exe: str, clip: ClipGeometry, tmp: Path) -> float:
         f"scale={clip.width}:{clip.height}:flags=bicubic,format={clip.pix_fmt}", "-f", "rawvideo", str(dec)])  # fmt: skip
     raw = ClipGeometry(clip.ref_path, str(dec), clip.width, clip.height, clip.pix_fmt, 25.0, True, True,
                        clip.width, clip.height)  # fmt: skip
-    return float(run_pass(exe, raw).vmaf.mean())
+    return float(run_pass(exe, raw, teacher=load_teacher()).vmaf.mean())
 
 
 def part_a(exe: str, tmp: Path, seconds: float) -> list[tuple[str, float, float, float]]:
@@ -125,7 +126,8 @@ def part_b(exe: str, tmp: Path, seconds: float) -> list[tuple[str, float, float,
             *mux, str(dis)])  # fmt: skip
         num, _, den = rate.partition("/")
         geo = ClipGeometry(str(ref), str(dis), 640, 360, "yuv420p", float(num) / float(den or 1), True, False, 640, 360)
-        rows.append((label, float(run_pass(exe, geo).vmaf.mean()), truth_vmaf(exe, geo, tmp), legacy_vmaf(exe, geo, tmp)))
+        score = float(run_pass(exe, geo, teacher=load_teacher()).vmaf.mean())
+        rows.append((label, score, truth_vmaf(exe, geo, tmp), legacy_vmaf(exe, geo, tmp)))
     return rows
 
 

@@ -18,7 +18,7 @@ teacher = load_teacher(*snakemake.params.teacher)
 try:
     tables = build_tables(
         snakemake.params.clips, Path(snakemake.input.logs[0]).parent, tolerance, bool(snakemake.params.check_fps),
-        teacher,
+        teacher=teacher,
     )
 except FeatureTableError as exc:  # one problem a line, each an `error:` line naming its clip
     *problems, last = str(exc).splitlines()

@@ -15,10 +15,10 @@ import torch  # noqa: E402
 from vmafdistill import export as ex  # noqa: E402
 from vmafdistill.atomic import write_bytes, write_json  # noqa: E402
 from vmafdistill.features import table_sha256  # noqa: E402
-from vmafdistill.final import export_tier, train_final  # noqa: E402
+from vmafdistill.final import TierInputs, export_tier, train_final  # noqa: E402
 from vmafdistill.golden import load_fixture  # noqa: E402
 from vmafdistill.modelio import save_student  # noqa: E402
-from vmafdistill.students import hp_teacher  # noqa: E402
+from vmafdistill.teacher import hp_teacher  # noqa: E402
 from vmafdistill.ui import JobLog, fail, job_cpu_line  # noqa: E402
 
 STARTUP = time.process_time()
@@ -52,12 +52,12 @@ for name, spec in p.tiers.items():
     save_student(pt, model, tier.arch, hparams, meta)
     fixture = load_fixture(snakemake.input.golden, hp_teacher(hparams).name)  # this run's pass over the fixture
     try:
-        data, card = export_tier(
-            tier=tier, model=model, hparams=hparams, train_meta=meta, frames=frames, clips=clips,
-            features_sha=features_sha, summary=summary, folds=folds, fixture=fixture, opset=int(p.opset),
-            model_config=dict(p.model_config[name]), engines_required=tuple(p.engines_required), pt_path=pt,
-            engine_tolerance=float(p.engine_tolerance),
+        inputs = TierInputs(
+            frames=frames, clips=clips, features_sha=features_sha, summary=summary, folds=folds, fixture=fixture,
+            opset=int(p.opset), model_config=dict(p.model_config[name]), engines_required=tuple(p.engines_required),
+            pt_path=pt, engine_tolerance=float(p.engine_tolerance),
         )  # fmt: skip
+        data, card = export_tier(tier=tier, model=model, hparams=hparams, train_meta=meta, inputs=inputs)
     except ex.ExportError as exc:
         fail(log, str(exc))
     write_bytes(onnx_out, data)

@@ -8,11 +8,12 @@ pin()  # before numpy and torch load: they read their code paths then (vmafdisti
 import polars as pl  # noqa: E402
 
 from vmafdistill import export as ex  # noqa: E402
+from vmafdistill import onnxrun  # noqa: E402
 from vmafdistill.atomic import write_parquet  # noqa: E402
 from vmafdistill.features import table_sha256  # noqa: E402
 from vmafdistill.loso import clip_predictions, make_fold  # noqa: E402
 from vmafdistill.modelio import load_student  # noqa: E402
-from vmafdistill.students import hp_teacher  # noqa: E402
+from vmafdistill.teacher import hp_teacher  # noqa: E402
 from vmafdistill.ui import JobLog, fail  # noqa: E402
 
 snakemake = globals()["snakemake"]
@@ -32,7 +33,7 @@ for fold in snakemake.params.folds:  # each fold's model, input fold_<fold>
         fail(log, f"tier {tier.name}, fold {fold}: {exc}")
     f = make_fold(clips, snakemake.params.folds[fold], float(snakemake.params.val_fraction))
     test = clips.filter(pl.col("clip_id").is_in(list(f.test_clips))).sort("clip_id")
-    student = clip_predictions(lambda x: ex.ort_predict(data, x), tier.pooling, f.test_clips, clips, frames,
+    student = clip_predictions(lambda x: onnxrun.predict(data, x), tier.pooling, f.test_clips, clips, frames,
                                teacher.features)  # fmt: skip
     parts.append(test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
         pl.lit(tier.name).alias("tier"), pl.lit(tier.arch).alias("arch"), pl.lit(tier.pooling).alias("pooling"),

@@ -13,7 +13,7 @@ from vmafdistill.atomic import write_parquet  # noqa: E402
 from vmafdistill.features import table_sha256  # noqa: E402
 from vmafdistill.loso import clip_predictions, make_fold, pooled_samples  # noqa: E402
 from vmafdistill.modelio import save_student  # noqa: E402
-from vmafdistill.students import hp_teacher  # noqa: E402
+from vmafdistill.teacher import hp_teacher  # noqa: E402
 from vmafdistill.train import predict, train_fold  # noqa: E402
 from vmafdistill.ui import JobLog, job_cpu_line  # noqa: E402
 

@@ -38,12 +38,12 @@ def bf16_engine():  # noqa: ANN201 - an engines.Engine
             super().__init__()
             self.name = "bf16-sim"
 
-        def _open(self, path):  # noqa: ANN001, ANN202
-            sess = super()._open(path)
+        def open_session(self, path):  # noqa: ANN001, ANN202
+            sess = super().open_session(path)
             self.info["precision"] = "bf16 (simulated)"
             return sess
 
-        def _infer(self, session, x):  # noqa: ANN001, ANN202
-            return bf16_round(super()._infer(session, bf16_round(x)))
+        def infer(self, session, x):  # noqa: ANN001, ANN202
+            return bf16_round(super().infer(session, bf16_round(x)))
 
     return Bf16Sim()

@@ -591,7 +591,7 @@ def test_clip_ids():
     assert clip_id_for("a/b.c/d") == "a__b.c__d"
     assert clip_id_for("dis/ß漢.yuv") == "dis____"
     for p in ["a.b", ".h", "d/.h", "d/..x.yuv", "a..b", "d.x/y", "x", "d/a.", "..", "d/.a.b"]:
-        assert corpus._strip_ext(p) == posixpath.splitext(p)[0], p
+        assert corpus.strip_ext(p) == posixpath.splitext(p)[0], p
 
 
 def test_split_bucket_definition_and_range():

@@ -44,6 +44,7 @@ if sys.argv[1] == "pin":
 import numpy as np
 import torch
 from vmafdistill.synth import synthetic_set
+from vmafdistill.teacher import load_teacher
 from vmafdistill.train import predict, pretrain, train_fold
 
 HP = {"pre_n": 4096, "pre_steps": 150, "pre_batch": 256, "qat_steps": 50, "cal_n": 2048, "ft_syn_val_n": 512,
@@ -60,8 +61,8 @@ def sha(state):
 out = {"aten": torch.backends.cpu.get_cpu_capability()}
 states = {arch: pretrain(arch, HP, 0) for arch in ("nano", "exact")}
 out.update({f"pretrain/{a}": sha(s["state_dict"]) for a, s in states.items()})
-x, y = synthetic_set(2048, 5, clip=False)
-xv, yv = synthetic_set(256, 6, clip=False)
+x, y = synthetic_set(2048, 5, clip=False, teacher=load_teacher())
+xv, yv = synthetic_set(256, 6, clip=False, teacher=load_teacher())
 model, _ = train_fold("nano", HP, x, y, xv, yv, seed=0, init_state=states["nano"])
 out["fold/nano"] = sha(model.state_dict())
 out["predictions/nano"] = hashlib.sha256(np.ascontiguousarray(predict(model, xv)).tobytes()).hexdigest()

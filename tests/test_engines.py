@@ -15,6 +15,7 @@ from vmafdistill import engines as E
 from vmafdistill import export as ex
 from vmafdistill import modelio
 from vmafdistill.synth import sample_features
+from vmafdistill.teacher import load_teacher
 from vmafdistill.ulp import ulp_distance
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +28,7 @@ def student(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("engines")
     model = random_student("nano", seed=3)
     modelio.save_student(d / "nano.pt", model, "nano", {}, {})
-    meta = ex.metadata(ex.TierSpec("nano", "nano", "frame", "fp32", 10240), "0" * 64, "test")
+    meta = ex.metadata(ex.TierSpec("nano", "nano", "frame", "fp32", 10240), "0" * 64, "test", load_teacher())
     (d / "nano.onnx").write_bytes(ex.build_onnx(model, "fp32", meta, 20))
     return d / "nano.onnx"
 

@@ -247,8 +247,9 @@ def registered(monkeypatch):  # noqa: ANN001, ANN201
 
 def test_train_fold_fine_tunes_the_exact_student(registered, state) -> None:  # noqa: ANN001
     from vmafdistill.synth import synthetic_set
+    from vmafdistill.teacher import load_teacher
 
-    x, y = synthetic_set(600, seed=3)
+    x, y = synthetic_set(600, seed=3, teacher=load_teacher())
     m, h = train.train_fold("exact", {**TINY, **FT}, x[:400], y[:400], x[400:], y[400:], seed=0, init_state=state)
     assert isinstance(m, exact.ExactStudent) and bool(m.quantized) and not m.training
     np.testing.assert_allclose(m.mean.numpy(), x[:400].mean(axis=0), rtol=1e-5)  # scaler: the training rows
@@ -474,7 +475,7 @@ def test_the_transform_is_exact_provable_and_close_to_libvmaf(name, transform, t
         assert proof["ok"], proof["problems"]
     for eng in ("ort-cpu", "ort-cpu-noopt", "onnx-reference", "openvino-f32", "tract"):
         e = engines.get_engine(eng)
-        out = e._infer(e.start(path), s) if eng != "tract" else _tract_1d(path, s)
+        out = e.infer(e.start(path), s) if eng != "tract" else _tract_1d(path, s)
         np.testing.assert_array_equal(_bits(out), _bits(got), err_msg=eng)
 
 

@@ -10,9 +10,11 @@ from onnx import TensorProto
 
 from vmafdistill import FEATURES
 from vmafdistill import export as ex
+from vmafdistill import onnxrun
 from vmafdistill.golden import load_fixture
 from vmafdistill.students import build_student
 from vmafdistill.synth import sample_features
+from vmafdistill.teacher import load_teacher
 from vmafdistill.train import predict
 
 from students_for_tests import random_student
@@ -24,7 +26,7 @@ _student = random_student
 
 
 def _meta(tier: str = "nano", arch: str = "nano", precision: str = "fp32") -> dict[str, str]:
-    return ex.metadata(ex.TierSpec(tier, arch, "frame", precision, 10**6), "ab" * 32, "86da14d")
+    return ex.metadata(ex.TierSpec(tier, arch, "frame", precision, 10**6), "ab" * 32, "86da14d", load_teacher())
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +63,9 @@ def test_contract(nano):
 
 def test_symbolic_batch_runs_any_batch(nano, rows):
     _, data = nano
-    sess = ex.ort_session(data)
+    sess = onnxrun.session(data)
     for n in (1, 7, len(rows)):
-        out = ex.ort_run(sess, rows[:n])
+        out = onnxrun.run(sess, rows[:n])
         assert out.shape == (n,) and out.dtype == np.float32
         assert np.all((out >= 0) & (out <= 100))
 
@@ -73,7 +75,7 @@ def test_fp32_ort_matches_torch_at_4_places(arch, rows):
     model = _student(arch, seed=3)
     data = ex.build_onnx(model, "fp32", _meta(arch=arch), OPSET)
     torch_out = predict(model, rows)
-    ort_out = ex.ort_predict(data, rows)
+    ort_out = onnxrun.predict(data, rows)
     assert ex.places_mismatches(torch_out, ort_out) == 0
     np.testing.assert_almost_equal(ort_out, torch_out, decimal=4)
 
@@ -107,7 +109,7 @@ def test_fp16_keeps_float32_io_and_halves_the_file(rows):
     assert proto.graph.input[0].type.tensor_type.elem_type == TensorProto.FLOAT
     assert proto.graph.output[0].type.tensor_type.elem_type == TensorProto.FLOAT
     assert any(t.data_type == TensorProto.FLOAT16 for t in proto.graph.initializer)
-    out = ex.ort_predict(fp16, rows)
+    out = onnxrun.predict(fp16, rows)
     assert out.dtype == np.float32 and out.shape == (len(rows),)
     cost = ex.precision_cost(predict(model, rows), out)
     assert 0 < cost["max_abs_diff"] < 0.5  # reduced precision costs something, not much
@@ -119,9 +121,9 @@ def test_int8_is_dynamic_and_batch_dependent(rows):
     data = ex.build_onnx(model, "int8", _meta("tiny", "mlp_64x2", "int8"), OPSET)
     ops = {n.op_type for n in onnx.load_from_string(data).graph.node}
     assert "DynamicQuantizeLinear" in ops and "Gemm" not in ops
-    sess = ex.ort_session(data)
-    whole = ex.ort_run(sess, rows)
-    alone = np.array([ex.ort_run(sess, rows[i : i + 1])[0] for i in range(50)])
+    sess = onnxrun.session(data)
+    whole = onnxrun.run(sess, rows)
+    alone = np.array([onnxrun.run(sess, rows[i : i + 1])[0] for i in range(50)])
     assert not np.array_equal(alone, whole[:50])
 
 
@@ -150,5 +152,5 @@ def test_tier_spec_and_fingerprint():
 def test_golden_score_is_the_mean_of_frame_predictions(nano):
     model, data = nano
     feats = load_fixture()["frame_features"]
-    score = ex.golden_score(data, feats)
+    score = onnxrun.clip_score(data, feats)
     assert score == pytest.approx(float(predict(model, feats).mean()), abs=5e-5)

@@ -9,19 +9,19 @@ import subprocess
 import numpy as np
 import pytest
 
+from vmaf_torch_svm import svm_from_vmaf_torch
 from vmafdistill import FEATURES
 from vmafdistill.ffmpeg import (
     ClipGeometry,
     FFmpegError,
-    LibvmafLogError,
     check_libvmaf,
-    escape_filter_value,
     libvmaf_argv,
-    parse_libvmaf_log,
     resolve_ffmpeg,
 )
+from vmafdistill.filtergraph import escape_filter_value
 from vmafdistill.golden import DIS, FIXTURE_DIR, REF, load_fixture, measure_fixture
-from vmafdistill.teacher import builtin_names, load_teacher, svm_from_vmaf_torch
+from vmafdistill.libvmaf_log import LibvmafLogError, parse_libvmaf_log
+from vmafdistill.teacher import builtin_names, load_teacher
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,8 @@ import pytest
 
 from vmafdistill import FEATURES
 from vmafdistill.demo import package_file
-from vmafdistill.ffmpeg import escape_filter_value, resolve_ffmpeg
+from vmafdistill.ffmpeg import resolve_ffmpeg
+from vmafdistill.filtergraph import escape_filter_value
 from vmafdistill.libvmaf_model import (
     MODEL_DIR, ModelError, builtin_names, libvmaf_models_option, load_model, score_keys, scores_from_log,
 )  # fmt: skip

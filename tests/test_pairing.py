@@ -13,6 +13,7 @@ from tiny import ROOT, snakemake
 from vmafdistill.demo import package_file
 from vmafdistill.ffmpeg import ClipGeometry, resolve_ffmpeg, run_pass
 from vmafdistill.streams import pair_problems
+from vmafdistill.teacher import load_teacher
 
 W, H, N = 160, 96, 24
 QUIET = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
@@ -82,8 +83,8 @@ def _decoded(exe: str, path: Path, out: Path, pix_fmt: str = "yuv420p") -> Path:
 @pytest.mark.parametrize("name,rate", [(e[0], e[1]) for e in ENCODES])
 def test_frames_pair_by_index_like_raw_vs_raw(exe, clips, tmp_path, name, rate):
     dis = clips / name
-    got = run_pass(exe, _geometry(clips / "ref.yuv", dis, _rate(rate)))
-    truth = run_pass(exe, _geometry(clips / "ref.yuv", _decoded(exe, dis, tmp_path / "dec.yuv"), 25.0))
+    got = run_pass(exe, _geometry(clips / "ref.yuv", dis, _rate(rate)), teacher=load_teacher())
+    truth = run_pass(exe, _geometry(clips / "ref.yuv", _decoded(exe, dis, tmp_path / "dec.yuv"), 25.0), teacher=load_teacher())
     assert got.dis.frames == got.ref.frames == N and len(got.vmaf) == N
     np.testing.assert_array_equal(got.vmaf, truth.vmaf)  # equal per frame, not close
     np.testing.assert_array_equal(got.features, truth.features)
@@ -98,9 +99,9 @@ def test_container_reference_pairs_by_index(exe, clips, tmp_path):
     subprocess.run([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", "30000/1001",
                     "-i", str(clips / "ref.yuv"), "-c:v", "ffv1", str(ref)], check=True)  # fmt: skip
     dis = clips / "avc_29.97.mp4"
-    got = run_pass(exe, _geometry(ref, dis, 30000 / 1001))
+    got = run_pass(exe, _geometry(ref, dis, 30000 / 1001), teacher=load_teacher())
     dec_ref, dec_dis = _decoded(exe, ref, tmp_path / "r.yuv"), _decoded(exe, dis, tmp_path / "d.yuv")
-    truth = run_pass(exe, _geometry(dec_ref, dec_dis, 25.0))
+    truth = run_pass(exe, _geometry(dec_ref, dec_dis, 25.0), teacher=load_teacher())
     np.testing.assert_array_equal(got.vmaf, truth.vmaf)
     assert got.ref.codec == "ffv1" and got.ref.frames == N
 
@@ -114,34 +115,34 @@ def _problems(res, fps=30.0, pix_fmt="yuv420p", dis_raw=False, ref_raw=True, **k
 def test_frame_count_mismatch_is_found_both_ways(exe, clips, frames):
     """A shorter and a longer distorted mp4 against a raw reference (the pass itself stops at the shorter)."""
     dis = clips / f"short_or_long_{frames}.mp4"
-    res = run_pass(exe, _geometry(clips / "ref.yuv", dis, 30.0))
+    res = run_pass(exe, _geometry(clips / "ref.yuv", dis, 30.0), teacher=load_teacher())
     assert (res.dis.frames, res.ref.frames) == (frames, N)
     assert _problems(res) == [
         f"the distorted clip D has {frames} frames but its reference R has {N}; frame i is compared with frame i, "
         "so both must have the same number of frames (nothing is truncated)"
     ]
     # a container reference with a shorter / longer distorted clip: the same message
-    res = run_pass(exe, _geometry(clips / "avc_30.mkv", dis, 30.0))
+    res = run_pass(exe, _geometry(clips / "avc_30.mkv", dis, 30.0), teacher=load_teacher())
     assert res.ref.frames == N and res.dis.frames == frames
     assert "frames but its reference R has 24" in _problems(res, ref_raw=False)[0]
 
 
 def test_declared_rate_and_pixel_format_must_match_a_container(exe, clips, tmp_path):
-    res = run_pass(exe, _geometry(clips / "ref.yuv", clips / "avc_30.mkv", 25.0))
+    res = run_pass(exe, _geometry(clips / "ref.yuv", clips / "avc_30.mkv", 25.0), teacher=load_teacher())
     (msg,) = _problems(res, fps=25.0)
     assert msg == "D runs at 30 fps (its container says so) but the declared frame rate is 25 fps; HINT"
     assert not _problems(res, fps=25.0, check_fps=False)
-    (msg,) = _problems(run_pass(exe, _geometry(clips / "ref.yuv", clips / "avc_23.976.mp4", 24.0)), fps=24.0)
+    (msg,) = _problems(run_pass(exe, _geometry(clips / "ref.yuv", clips / "avc_23.976.mp4", 24.0), teacher=load_teacher()), fps=24.0)
     assert "D runs at 23.98 fps" in msg and "declared frame rate is 24 fps" in msg
     # a 10-bit y4m reference declared 8-bit: an error, not a silent 8-bit score
     ref10 = tmp_path / "ref10.y4m"
     subprocess.run([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", "30",
                     "-i", str(clips / "ref.yuv"), "-pix_fmt", "yuv420p10le", "-strict", "-1", str(ref10)], check=True)  # fmt: skip
     dis = clips / "hevc10_30.mkv"
-    eight = run_pass(exe, _geometry(ref10, dis, 30.0, "yuv420p"))
+    eight = run_pass(exe, _geometry(ref10, dis, 30.0, "yuv420p"), teacher=load_teacher())
     (msg,) = _problems(eight, pix_fmt="yuv420p", ref_raw=False)
     assert msg == "the reference R is yuv420p10le (its container says so) but the declared pixel format is yuv420p; PIXHINT"
-    ten = run_pass(exe, _geometry(ref10, dis, 30.0, "yuv420p10le"))
+    ten = run_pass(exe, _geometry(ref10, dis, 30.0, "yuv420p10le"), teacher=load_teacher())
     assert not _problems(ten, pix_fmt="yuv420p10le", ref_raw=False) and ten.ref.pix_fmt == "yuv420p10le"
     assert not np.array_equal(ten.vmaf, eight.vmaf)
 
@@ -156,7 +157,7 @@ def model(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("model") / "nano.onnx"
     tier = ex.TierSpec("nano", "nano", "frame", "fp32", 10240)
-    path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test"), 20))
+    path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test", load_teacher()), 20))
     return path
 
 
@@ -172,7 +173,7 @@ def _teacher(stdout: str) -> float:
 
 def test_score_pairs_containers_by_index_without_fps(exe, clips, model, tmp_path):
     ref = clips / "ref.yuv"
-    truth = run_pass(exe, _geometry(ref, _decoded(exe, clips / "avc_30.ts", tmp_path / "d.yuv"), 25.0))
+    truth = run_pass(exe, _geometry(ref, _decoded(exe, clips / "avc_30.ts", tmp_path / "d.yuv"), 25.0), teacher=load_teacher())
     proc = _score(model, "--ref", ref, "--dis", clips / "avc_30.ts", "--width", W, "--height", H)
     assert proc.returncode == 0, proc.stderr
     assert abs(_teacher(proc.stdout) - float(truth.vmaf.mean())) < 1e-4
@@ -193,7 +194,7 @@ def test_score_reads_a_raw_distorted_clip_at_its_own_size(exe, clips, model, tmp
     subprocess.run([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-i", str(clips / "ref.yuv"),
                     "-vf", "scale=80:48", "-f", "rawvideo", str(small)], check=True)  # fmt: skip
     geo = ClipGeometry(str(clips / "ref.yuv"), str(small), W, H, "yuv420p", 25.0, True, True, 80, 48)
-    truth = run_pass(exe, geo)
+    truth = run_pass(exe, geo, teacher=load_teacher())
     proc = _score(model, "--ref", clips / "ref.yuv", "--dis", small, "--width", W, "--height", H)
     assert proc.returncode == 0, proc.stderr
     assert abs(_teacher(proc.stdout) - float(truth.vmaf.mean())) < 1e-4 and f"{N} frames" in proc.stdout
@@ -235,7 +236,7 @@ def test_workflow_pairs_by_index_and_records_rates(exe, clips, tmp_path):
     table = pl.read_parquet(tmp_path / "work/results/teachers/vmaf_v0.6.1/features/clips.parquet").sort("clip_id")
     assert table["dis_fps"].to_list() == [30.0, 23.98] * 2 and table["fps"].to_list() == [30.0, 23.976] * 2
     assert table["dis_codec"].to_list() == ["h264"] * 4 and set(table["dis_frames"]) == {N}
-    truth = run_pass(exe, _geometry(clips / "ref.yuv", _decoded(exe, clips / "avc_30.mkv", tmp_path / "d.yuv"), 25.0))
+    truth = run_pass(exe, _geometry(clips / "ref.yuv", _decoded(exe, clips / "avc_30.mkv", tmp_path / "d.yuv"), 25.0), teacher=load_teacher())
     assert abs(table["vmaf"][0] - float(truth.vmaf.mean())) < 1e-9
 
 

@@ -90,7 +90,7 @@ def test_recipe_changes_with_what_decides_the_weights(tmp_path):
         finally:
             path.write_text(text)
 
-    assert changed("vmafdistill/train.py", '"margin": 10.0', '"margin": 9.0')
+    assert changed("vmafdistill/train_base.py", '"margin": 10.0', '"margin": 9.0')
     assert changed("vmafdistill/synth.py", "0.06", "0.07")
     assert changed("vmafdistill/libvmaf_models/vmaf_v1.0.16_3d0h.json", "{", "{ ")
     assert changed(str(teacher), "{", "{ ")  # a user's teacher_model file
@@ -136,7 +136,7 @@ def test_second_workflow_hits_the_cache_and_changed_code_misses(tiny_corpus, tmp
     assert not ran, "same recipe in a fresh working directory: taken from the cache"
     assert (second / TARGET).read_bytes() == (first / TARGET).read_bytes()
 
-    train = repo / "scripts/vmafdistill/train.py"
+    train = repo / "scripts/vmafdistill/train_base.py"
     train.write_text(train.read_text().replace('"margin": 10.0', '"margin": 9.0', 1))
     _, ran = run("third")
     assert ran, "changed training code: the cache must miss and the job pretrain again"

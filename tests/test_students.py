@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from vmafdistill.students import ARCHS, build_student, n_params
+from vmafdistill.archs import ARCHS
+from vmafdistill.students import build_student, n_params
 from vmafdistill.synth import BOX_HIGH, BOX_LOW, sample_features, synthetic_set
 from vmafdistill.teacher import load_teacher
 from vmafdistill.train import predict, pretrain, train_fold
@@ -30,7 +31,7 @@ FAST = {
 
 @pytest.fixture(scope="module")
 def data():
-    x, y = synthetic_set(600, seed=3)
+    x, y = synthetic_set(600, seed=3, teacher=load_teacher())
     return x[:400], y[:400], x[400:], y[400:]
 
 
@@ -126,5 +127,5 @@ def test_sampler_is_deterministic_and_in_the_box():
     assert np.all(a >= BOX_LOW - 1e-12) and np.all(a <= BOX_HIGH + 1e-12)
     # most vectors keep the real ordering vif0 <= vif1 <= vif2 <= vif3
     assert np.mean(np.all(np.diff(a[:, 1:5], axis=1) >= 0, axis=1)) > 0.7
-    x, y = synthetic_set(500, seed=4)
+    x, y = synthetic_set(500, seed=4, teacher=load_teacher())
     assert y.shape == (500,) and y.min() >= 0 and y.max() <= 100 and np.ptp(y) > 50

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 #: arch -> default hparams. ``kind``/``hidden``/``act`` build the module; the ``pre_*``/``ft_*`` keys
-#: are training knobs read by ``train.py`` (its ``TRAIN_DEFAULTS`` fill the rest). Budgets were set
+#: are training knobs read by ``train.py`` (``train_base.TRAIN_DEFAULTS`` fill the rest). Budgets were set
 #: by measurement on 1 CPU thread: pretraining (once per arch, corpus-free) ~3 / 20 / 18 / 48 / 0 s,
 #: fine-tuning per fold ~0.5 / 1.2 / 1.4 / 2.9 / 1.5 s (in the ARCHS order).
 ARCHS: dict[str, dict] = {

@@ -7,8 +7,8 @@ torch import, no output; ~10 ms):
 
 * ``code_sha256``: sha256 over the bytes of every file the job can run or read, by rule: the entry
   script (``scripts/pretrain.py``); every module of the ``vmafdistill`` package it can import, the
-  static closure of its ``import`` statements at any depth (module level and inside functions:
-  ``train`` imports ``exact`` inside ``pretrain``), with each package's ``__init__.py``; the vendored
+  static closure of its ``import`` statements at any depth (module level and inside functions), with
+  each package's ``__init__.py``; the vendored
   libvmaf models (``libvmaf_models/*.json``: the teacher that labels the synthetic vectors); and the
   caller's extra files: the teacher's model file (a user's ``teacher_model``: the params hold only
   its path) and the rule's conda env file (with ``--use-conda`` it pins torch and numpy);

@@ -7,7 +7,7 @@ up to 256 ULP near score 0, measured on a nano student), so chunking can move th
 Each adapter imports its engine lazily (importing this module imports numpy alone). ``probe_engines``
 starts engines and reports each one as available or *not checked* with the reason (not installed,
 session failed, fell back to CPU, ...); it never raises. ``engine_table`` compares every engine with a
-reference engine (``ort-cpu``) on datasets.
+reference engine (``ort-cpu``) on datasets; ``engine_summary`` gives the table as export and gate read it.
 
 Engines (``engine_names()``): ``ort-cpu`` (all graph optimisations, 1 thread: the reference),
 ``ort-cpu-noopt``, ``ort-<provider>`` for every other compute provider of this onnxruntime build and
@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .ulp import ulp_distance
+from . import onnxrun
+from .ulp import compare
 
 CPU = "CPUExecutionProvider"
 #: Listed by onnxruntime but not compute providers.
@@ -52,7 +53,8 @@ class NotChecked(Exception):
 
 class Engine:
     """Base adapter: ``start`` imports ``module`` (a parameter, so any name can be probed) and opens a
-    session per model file (cached); ``run`` scores rows in chunks. Subclasses: ``_open``, ``_infer``."""
+    session per model file (cached); ``run`` scores rows in chunks, each through ``infer`` (one batch, as
+    given, on a started session). Subclasses implement ``open_session`` and ``infer``."""
 
     name: str = "?"
     module: str = ""
@@ -77,17 +79,17 @@ class Engine:
     def _import(self) -> Any:
         return importlib.import_module(self.module)
 
-    def _open(self, path: Path) -> Any:  # pragma: no cover - abstract
+    def open_session(self, path: Path) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def infer(self, session: Any, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def start(self, model_path: str | Path) -> Any:
         """The engine's session on ``model_path`` (opened once); raises what the engine raises."""
         key = str(Path(model_path).resolve())
         if key not in self._sessions:
-            self._sessions[key] = self._open(Path(model_path))
+            self._sessions[key] = self.open_session(Path(model_path))
         return self._sessions[key]
 
     def run(self, model_path: str | Path, x: np.ndarray) -> np.ndarray:
@@ -96,7 +98,7 @@ class Engine:
         if x.ndim != 2:
             raise ValueError(f"features must be [N, F], got shape {x.shape}")
         sess = self.start(model_path)
-        parts = [np.asarray(self._infer(sess, x[i : i + self.chunk_rows]), dtype=np.float32).reshape(-1)
+        parts = [np.asarray(self.infer(sess, x[i : i + self.chunk_rows]), dtype=np.float32).reshape(-1)
                  for i in range(0, len(x), self.chunk_rows)]  # fmt: skip
         out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
         if out.shape != (len(x),):
@@ -123,16 +125,14 @@ class OrtEngine(Engine):
         return (f"onnxruntime {self.provider}{f' {opts}' if opts else ''}, "
                 f"graph optimisations {'all' if self.optimize else 'none'}, 1 thread")  # fmt: skip
 
-    def _open(self, path: Path) -> Any:
+    def open_session(self, path: Path) -> Any:
         ort = self._import()
         available = ort.get_available_providers()
         if self.provider in NON_COMPUTE_PROVIDERS:
             raise NotChecked(NON_COMPUTE_PROVIDERS[self.provider])
         if self.provider not in available:
             raise NotChecked("not installed in this onnxruntime build")
-        from .onnxrun import session
-
-        sess = session(path, self.provider, self.optimize, 1, self.options, self.module)
+        sess = onnxrun.session(path, self.provider, self.optimize, 1, self.options, self.module)
         if self.provider not in sess.get_providers():
             raise NotChecked(f"fell back to CPU (session providers: {', '.join(sess.get_providers())})")
         default = self.settings == "default" and self.provider in PROVIDER_DEFAULT_PRECISION
@@ -140,7 +140,7 @@ class OrtEngine(Engine):
                      "precision": PROVIDER_DEFAULT_PRECISION[self.provider] if default else F32}  # fmt: skip
         return sess
 
-    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+    def infer(self, session: Any, x: np.ndarray) -> np.ndarray:
         return session.run(None, {session.get_inputs()[0].name: x})[0]
 
 
@@ -152,10 +152,10 @@ class OnnxReferenceEngine(Engine):
     def describe(self) -> str:
         return "onnx.reference.ReferenceEvaluator (numpy)"
 
-    def _open(self, path: Path) -> Any:
+    def open_session(self, path: Path) -> Any:
         return self._import().ReferenceEvaluator(str(path))
 
-    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+    def infer(self, session: Any, x: np.ndarray) -> np.ndarray:
         return session.run(None, {session.input_names[0]: x})[0]
 
 
@@ -174,7 +174,7 @@ class OpenVinoEngine(Engine):
         chose = f"; chose {self.info['precision']}, {self.info['threads']} thread(s)" if self.info else ""
         return f"OpenVINO CPU {self.config or '(default settings)'}{chose}"
 
-    def _open(self, path: Path) -> Any:
+    def open_session(self, path: Path) -> Any:
         ov = self._import()
         compiled = ov.Core().compile_model(str(path), "CPU", self.config)
         self.info = {
@@ -186,7 +186,7 @@ class OpenVinoEngine(Engine):
         }
         return compiled, compiled.create_infer_request()
 
-    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+    def infer(self, session: Any, x: np.ndarray) -> np.ndarray:
         compiled, request = session
         return np.array(request.infer({0: x})[compiled.output(0)], dtype=np.float32, copy=True)
 
@@ -205,7 +205,7 @@ class TractEngine(Engine):
         fact = self.info.get("input_fact", "N,F,f32")
         return f"tract {self.info.get('tract', '?')} CPU default runtime, input fact {fact}"
 
-    def _open(self, path: Path) -> Any:
+    def open_session(self, path: Path) -> Any:
         tract = self._import()
         model = tract.onnx().load(str(path))
         dims = str(model.input_fact(0)).split(",")[:-1]  # "N,6,f32" in the file: keep N symbolic, pin f32
@@ -214,14 +214,16 @@ class TractEngine(Engine):
         self.info = {"tract": tract.version(), "input_fact": fact}
         return model.into_model().into_runnable()
 
-    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+    def infer(self, session: Any, x: np.ndarray) -> np.ndarray:
         return session.run([x])[0].to_numpy()
 
 
 class TorchEngine(Engine):
-    """torch eager on the student's ``.pt`` (``pt_path``, else ``<model>.pt`` beside the .onnx), 1 thread."""
+    """torch eager on the student's ``.pt`` (``pt_path``, else ``<model>.pt`` beside the .onnx), 1 thread. Its
+    student loader (``loader``: modelio, which imports torch) is imported on ``start``, as every engine is."""
 
     name, module = "torch", "torch"
+    loader = f"{__package__}.modelio"
 
     def __init__(self, pt_path: str | Path | None = None, module: str | None = None) -> None:
         super().__init__(module)
@@ -230,18 +232,16 @@ class TorchEngine(Engine):
     def describe(self) -> str:
         return f"torch {self.info.get('torch', '')} eager float32, 1 thread, weights {self.info.get('pt', '<tier>.pt')}"
 
-    def _open(self, path: Path) -> Any:
+    def open_session(self, path: Path) -> Any:
         torch = self._import()
         pt = self.pt_path or path.with_suffix(".pt")
         if not pt.is_file():
             raise NotChecked(f"no torch weights at {pt}")
-        from .modelio import load_student
-
-        model, _ = load_student(pt)
+        model, _ = importlib.import_module(self.loader).load_student(pt)
         self.info = {"torch": torch.__version__, "pt": str(pt)}
         return torch, model.float().eval()
 
-    def _infer(self, session: Any, x: np.ndarray) -> np.ndarray:
+    def infer(self, session: Any, x: np.ndarray) -> np.ndarray:
         torch, model = session
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
@@ -340,31 +340,6 @@ def probe_engines(names: list[str | Engine], model_path: str | Path) -> dict[str
             continue
         out[eng.name] = EngineStatus(eng.name, True, "", eng.describe(), time.perf_counter() - t0, dict(eng.info), eng)
     return out
-
-
-def compare(reference: np.ndarray, other: np.ndarray) -> dict[str, Any]:
-    """``other`` vs ``reference`` (float32 [N]): max and p99 (nearest rank) ULP, max and mean |diff| in
-    VMAF points; a NaN on either side counts as an infinite distance (``nan_rows`` says how many).
-
-    ULP is relative to each score: a score near 0 is computed as ``30 h + 50`` and loses its low bits
-    to that cancellation, so a few ULP at 50 (3.8e-6 each) read as thousands of ULP at 0.01."""
-    a = np.asarray(reference, dtype=np.float32).reshape(-1)
-    b = np.asarray(other, dtype=np.float32).reshape(-1)
-    if a.shape != b.shape:
-        raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
-    nan = np.isnan(a) | np.isnan(b)
-    ulp = ulp_distance(a, b)
-    with np.errstate(invalid="ignore"):
-        diff = np.where(nan, np.inf, np.abs(a.astype(np.float64) - b.astype(np.float64)))
-    n = int(a.size)
-    return {
-        "rows": n,
-        "max_ulp": float(ulp.max()) if n else 0.0,
-        "p99_ulp": float(np.quantile(ulp, 0.99, method="inverted_cdf")) if n else 0.0,
-        "max_abs_diff": float(diff.max()) if n else 0.0,
-        "mean_abs_diff": float(diff.mean()) if n else 0.0,
-        "nan_rows": int(nan.sum()),
-    }
 
 
 def engine_table(model_path: str | Path, datasets: dict[str, np.ndarray], engines: list[str | Engine],

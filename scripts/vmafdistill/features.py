@@ -17,9 +17,9 @@ import numpy as np
 import polars as pl
 
 from . import CLIP_META
-from .ffmpeg import LibvmafLogError, parse_libvmaf_log
+from .libvmaf_log import LibvmafLogError, parse_libvmaf_log
 from .streams import InputStream, ReportError, pair_problems, parse_report
-from .teacher import Teacher, load_teacher
+from .teacher import Teacher
 
 #: How to declare a clip's frame rate, in a frame-rate error.
 FPS_HINT = (
@@ -55,8 +55,7 @@ def _streams(path: Path) -> tuple[InputStream, InputStream]:
 
 
 def build_tables(
-    clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4, check_fps: bool = True,
-    teacher: Teacher | None = None,
+    clips: list[dict], log_dir: str | Path, tolerance: float = 5e-4, check_fps: bool = True, *, teacher: Teacher,
 ) -> FeatureTables:
     """Read each clip's libvmaf log and stream report, check the pair, recompute the teacher, build both tables.
 
@@ -64,7 +63,6 @@ def build_tables(
     raw reference's frame count, or None when the reference is a container. Every problem of every
     clip is collected into one FeatureTableError.
     """
-    teacher = teacher or load_teacher()
     names = teacher.features
     frame_parts: list[pl.DataFrame] = []
     clip_rows: list[dict] = []

@@ -1,8 +1,8 @@
 """ffmpeg + libvmaf: find the binary, check it has libvmaf, build one libvmaf pass per clip.
 
 Resolution order for the binary: config `ffmpeg`, env `VMAF_FFMPEG`, the static ffmpeg bundled with
-`imageio-ffmpeg` (built with --enable-libvmaf). One libvmaf pass per clip gives the per-frame
-canonical-6 features and the per-frame vmaf_v0.6.1 score together.
+`imageio-ffmpeg` (built with --enable-libvmaf). One libvmaf pass per clip gives the teacher's per-frame
+features (canonical order) and its per-frame score together (its log is read by ``libvmaf_log``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from . import FEATURES, LIBVMAF_KEYS
 from .diagnose import PASS_ROLES, explain_failure
+from .filtergraph import escape_filter_value
+from .libvmaf_log import parse_libvmaf_log
 from .streams import InputStream, parse_report, parse_stream_dump, report_env
 
 
@@ -94,17 +95,6 @@ def check_teacher_features(exe: str, teacher, origin: str = "") -> list[str]:  #
         raise FFmpegError(f"ffmpeg {label}: its libvmaf does not compute {', '.join(missing)} for teacher "
                           f"{teacher.name}; {HOW_TO_POINT}")  # fmt: skip
     return list(teacher.log_keys)
-
-
-def escape_filter_value(value: str) -> str:
-    """Escape a string for use as a filter option value inside an ffmpeg filtergraph.
-
-    Two levels (ffmpeg-filters(1), "Notes on filtergraph escaping"): the option value
-    (backslash, quote, colon), then the filtergraph description (backslash, quote, brackets,
-    comma, semicolon).
-    """
-    level1 = re.sub(r"([\\':])", r"\\\1", value)
-    return re.sub(r"([\\'\[\],;])", r"\\\1", level1)
 
 
 def file_url(path: str) -> str:
@@ -217,13 +207,9 @@ class PassResult:
     ref: InputStream
 
 
-def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicubic", teacher=None) -> PassResult:  # noqa: ANN001
+def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicubic", *, teacher) -> PassResult:  # noqa: ANN001
     """Run ONE libvmaf pass in a temporary folder (the command the workflow runs) and read it back:
-    the teacher's features (canonical order) and score (`teacher`: a teacher.Teacher, default vmaf_v0.6.1)."""
-    if teacher is None:
-        from .teacher import load_teacher
-
-        teacher = load_teacher()
+    the teacher's features (canonical order) and score (`teacher`: a teacher.Teacher)."""
     with tempfile.TemporaryDirectory(prefix="vmafdistill-pass-") as tmp:
         log, report = os.path.join(tmp, "libvmaf.json"), os.path.join(tmp, "report.log")
         env = {**os.environ, **report_env(report)}
@@ -242,31 +228,3 @@ def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicu
         with open(log, encoding="utf-8") as f:
             feats, vmaf, version = parse_libvmaf_log(json.load(f), name, teacher.log_keys, teacher.name)
     return PassResult(feats, vmaf, version, dis, ref)
-
-
-class LibvmafLogError(Exception):
-    """A libvmaf JSON log is missing frames, keys, or holds non-finite values."""
-
-
-def parse_libvmaf_log(
-    doc: dict, name: str, feature_keys: tuple[str, ...] | list[str] | None = None, score_key: str = "vmaf"
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """(features [frames, F] in the order of `feature_keys`, score [frames], libvmaf version) from a
-    libvmaf JSON log; `feature_keys` default: vmaf_v0.6.1's, canonical order (teacher.Teacher.log_keys)."""
-    frames = doc.get("frames") if isinstance(doc, dict) else None
-    if not frames:
-        raise LibvmafLogError(f"{name}: libvmaf log has no frames")
-    fkeys = list(feature_keys) if feature_keys is not None else [LIBVMAF_KEYS[f] for f in FEATURES]
-    keys = [*fkeys, score_key]
-    table = np.empty((len(frames), len(keys)), dtype=np.float64)
-    for i, frame in enumerate(frames):
-        metrics = frame.get("metrics", {})
-        missing = [k for k in keys if k not in metrics]
-        if missing:
-            raise LibvmafLogError(f"{name}: frame {i} lacks {', '.join(missing)}")
-        table[i] = [metrics[k] if metrics[k] is not None else np.nan for k in keys]
-    bad = ~np.isfinite(table)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise LibvmafLogError(f"{name}: frame {i} has a non-finite {keys[j]} ({table[i, j]})")
-    return table[:, :-1], table[:, -1], str(doc.get("version", "unknown"))

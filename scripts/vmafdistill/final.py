@@ -4,13 +4,15 @@
 every source, early-stopping on the hash-split validation clips of the whole corpus; the honest
 accuracy estimate is the tier's LOSO result as shipped. ``export_tier`` builds the tier's .onnx
 (twice: the bytes must be identical), checks its budget and, for fp32, that ORT equals the torch
-model at 4 places on every corpus row, runs the exact bytes on every engine, and writes the card.
-One job does every tier (one interpreter and torch start-up for all of them).
+model at 4 places on every corpus row, runs the exact bytes on every engine (``engine_summary``), and
+writes the card; what it reads besides the model comes in one ``TierInputs``. One job does every tier
+(one interpreter and torch start-up for all of them).
 """
 
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +20,12 @@ import numpy as np
 import polars as pl
 
 from . import export as ex
+from . import onnxrun
+from .engine_summary import default_warnings, engine_rows, summarise
 from .loso import clip_predictions, metrics, pooled_samples
-from .students import hp_teacher, n_params
+from .students import n_params
+from .synth import synthetic_rows
+from .teacher import hp_teacher
 from .train import predict, train_fold
 
 
@@ -45,29 +51,44 @@ def train_final(tier: ex.TierSpec, hparams: dict, clips: pl.DataFrame, frames: p
     return model, meta, history
 
 
-def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict, frames: pl.DataFrame, clips: pl.DataFrame,  # noqa: ANN001
-                features_sha: str, summary: pl.DataFrame, folds: pl.DataFrame, fixture: dict, opset: int,
-                model_config: dict, engines_required: tuple[str, ...], pt_path: Path,
-                engine_tolerance: float = 1e-4) -> tuple[bytes, dict[str, Any]]:  # fmt: skip
-    """(the .onnx bytes, the model card) of a tier; ExportError when the export breaks its contract."""
-    from .gate import synthetic_rows
-    from .gate.engine_checks import default_warnings, engine_rows, summarise
+@dataclass(frozen=True)
+class TierInputs:
+    """What a tier's export reads besides its model: the run's tables (``frames``, ``clips``; the LOSO
+    ``summary`` and ``folds``), the sha256 of the feature table, the golden fixture measured in this run, the
+    tier's model config, the export settings, and where its ``.pt`` was written (the torch engine's weights)."""
 
+    frames: pl.DataFrame
+    clips: pl.DataFrame
+    features_sha: str
+    summary: pl.DataFrame
+    folds: pl.DataFrame
+    fixture: dict
+    opset: int
+    model_config: dict
+    engines_required: tuple[str, ...]
+    pt_path: Path
+    engine_tolerance: float = 1e-4
+
+
+def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict,  # noqa: ANN001
+                inputs: TierInputs) -> tuple[bytes, dict[str, Any]]:  # fmt: skip
+    """(the .onnx bytes, the model card) of a tier; ExportError when the export breaks its contract."""
+    frames, clips, fixture, opset = inputs.frames, inputs.clips, inputs.fixture, inputs.opset
     teacher = hp_teacher(hparams)
     features = teacher.features
     versions = clips["libvmaf_version"].unique().to_list()
     if len(versions) != 1:
         raise ex.ExportError(f"clips.parquet: expected one libvmaf_version, found {versions}")
-    meta = ex.metadata(tier, features_sha, versions[0], teacher)
+    meta = ex.metadata(tier, inputs.features_sha, versions[0], teacher)
     data = ex.build_onnx(model, tier.precision, meta, opset)
     if ex.build_onnx(model, tier.precision, meta, opset) != data:
         raise ex.ExportError(f"tier {tier.name}: two exports of the same model gave different bytes")
     ex.check_budget(tier, len(data))
-    summary_row = ex.loso_row(summary, tier.arch, tier.pooling)
+    summary_row = ex.loso_row(inputs.summary, tier.arch, tier.pooling)
     # ORT vs the torch model on the real corpus: per-frame rows (and clip means, which clip pooling uses)
     x_frames = ex.corpus_frames(frames, features)
     x_all = np.concatenate([x_frames, clips.sort("clip_id").select(list(features)).to_numpy().astype(np.float64)])
-    torch_all, onnx_all = predict(model, x_all), ex.ort_predict(data, x_all)
+    torch_all, onnx_all = predict(model, x_all), onnxrun.predict(data, x_all)
     cost = ex.precision_cost(torch_all[: len(x_frames)], onnx_all[: len(x_frames)])
     mismatches = ex.places_mismatches(torch_all, onnx_all)
     cost.update(reference="the torch model", rows="every frame of the corpus (results/features/frames.parquet)",
@@ -79,7 +100,7 @@ def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict, fr
     golden = {
         "fixture": f"tests/fixtures/golden/ ({fixture['ref']}, {fixture['dis']}), measured in this run",
         "n_frames": int(len(fixture["frame_features"])),
-        "score": ex.golden_score(data, fixture["frame_features"], tier.pooling),
+        "score": onnxrun.clip_score(data, fixture["frame_features"], tier.pooling),
         "rule": ("mean of the per-frame" if tier.pooling == "frame" else "the mean features'")
         + " ORT CPU predictions (all graph optimisations, 1 thread)",
         "teacher_vmaf": float(fixture["vmaf"]),
@@ -90,16 +111,16 @@ def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict, fr
         onnx_path.write_bytes(data)
         datasets = {"golden fixture": fixture["frame_features"], "corpus frames": x_frames,
                     "synthetic": synthetic_rows(teacher)}  # fmt: skip
-        table = summarise(engine_rows(onnx_path, datasets, pt_path), engines_required)
+        table = summarise(engine_rows(onnx_path, datasets, inputs.pt_path), inputs.engines_required)
     training = {k: train_meta.get(k) for k in ("seed", "sources", "n_train_rows", "validation", "history")}
     training["n_train_clips"] = len(train_meta.get("train_clips", []))
     training["n_val_clips"] = len(train_meta.get("val_clips", []))
     training["validation_note"] = "the early-stopping clips (not independent); see loso / heldout_error for held-out accuracy"
     card = ex.model_card(
-        tier=tier, data=data, opset=opset, n_params=n_params(model), features_sha256=features_sha,
+        tier=tier, data=data, opset=opset, n_params=n_params(model), features_sha256=inputs.features_sha,
         libvmaf_version=versions[0], loso=ex.loso_metrics(summary_row),
-        heldout=ex.heldout_errors(folds, summary_row, tier.arch, tier.pooling), cost=cost, golden=golden,
-        model_config=model_config, training=training, engines=table, teacher=teacher,
-        engine_warnings=default_warnings(table, engine_tolerance),
+        heldout=ex.heldout_errors(inputs.folds, summary_row, tier.arch, tier.pooling), cost=cost, golden=golden,
+        model_config=inputs.model_config, training=training, engines=table, teacher=teacher,
+        engine_warnings=default_warnings(table, inputs.engine_tolerance),
     )  # fmt: skip
     return data, card

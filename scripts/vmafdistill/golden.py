@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .ffmpeg import ClipGeometry, FFmpegError, libvmaf_argv, run_pass
+from .libvmaf_model import libvmaf_models_option, score_keys
 from .streams import parse_report, report_env
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "golden"
@@ -41,11 +42,8 @@ def _entry(features: tuple[str, ...], feats: np.ndarray, vmaf: np.ndarray) -> di
             "frame_vmaf": np.round(vmaf, 6).tolist(), "vmaf": float(vmaf.mean())}  # fmt: skip
 
 
-def measure_fixture(exe: str, teacher=None, fixture_dir: Path = FIXTURE_DIR) -> dict:  # noqa: ANN001
-    """The fixture through ONE libvmaf pass for `teacher` (default vmaf_v0.6.1): a flat record."""
-    from .teacher import load_teacher
-
-    teacher = teacher or load_teacher()
+def measure_fixture(exe: str, teacher, fixture_dir: Path = FIXTURE_DIR) -> dict:  # noqa: ANN001
+    """The fixture through ONE libvmaf pass for `teacher` (a teacher.Teacher): a flat record."""
     res = run_pass(exe, clip(fixture_dir), teacher=teacher)
     return {"ref": REF, "dis": DIS, **GEOMETRY, "libvmaf_version": res.libvmaf_version, "teacher": teacher.name,
             **_entry(teacher.features, res.features, res.vmaf)}  # fmt: skip
@@ -53,8 +51,6 @@ def measure_fixture(exe: str, teacher=None, fixture_dir: Path = FIXTURE_DIR) -> 
 
 def record_fixture(exe: str, teachers: list, fixture_dir: Path = FIXTURE_DIR) -> dict:  # noqa: ANN001
     """Every teacher of `teachers` in ONE pass (libvmaf runs several models at once): the committed record."""
-    from .libvmaf_model import libvmaf_models_option, score_keys
-
     models = [t.model for t in teachers]
     with tempfile.TemporaryDirectory(prefix="vmafdistill-golden-") as tmp:
         log, report = os.path.join(tmp, "log.json"), os.path.join(tmp, "report.log")

@@ -29,7 +29,7 @@ PINS: dict[str, str] = {
     # CPUs (AVX2 falls back to AUTO on AMD), so COMPATIBLE is the one branch equal on Intel and AMD.
     "MKL_CBWR": "COMPATIBLE",
     # ATen's own vectorised kernels (reductions, clamp, GELU...): the AVX2 build of each. (torch's
-    # oneDNN, whose JIT GELU takes the widest ISA, is switched off in train.deterministic_torch
+    # oneDNN, whose JIT GELU takes the widest ISA, is switched off in train_base.deterministic_torch
     # instead of capped with ONEDNN_MAX_CPU_ISA: OpenVINO's CPU plugin reads that variable too, and
     # its default engine crashed under it in the job that also trains, final_tiers)
     "ATEN_CPU_CAPABILITY": "avx2",

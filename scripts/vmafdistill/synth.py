@@ -1,7 +1,10 @@
-"""Synthetic canonical-6 feature vectors, labelled by the teacher (corpus-free).
+"""Synthetic feature vectors, labelled by the teacher (corpus-free).
 
 The students are distilled from a teacher that is known exactly, so training vectors can be drawn
-freely. The sampler mixes four components, all deterministic given a seed:
+freely. ``sample_for`` picks the draw of a teacher: the v0.6.1 family's canonical 6 (``sample_features``,
+below), any other teacher's around its own support vectors (``sample_generic``). ``synthetic_set``
+labels a draw; ``synthetic_rows`` is the engine checks' own sample. The v0.6.1 sampler mixes four
+components, all deterministic given a seed:
 
 * ``manifold`` (the realistic draw): a coarse-to-fine chain for VIF — ``vif_scale3`` first, then
   each finer scale is the coarser one times a retention factor <= 1 (finer scales are hurt more by
@@ -22,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import FEATURES
 
 #: Feature box the samplers cover (canonical order); real encodes stay inside it. adm2 reaches down to 0:
 #: x264 at CRF 51 and quarter size scores adm2 ~0.16-0.21 (tuning corpus), where the phone transform's
@@ -176,7 +178,7 @@ def sample_generic(teacher, n: int, seed: int) -> np.ndarray:  # noqa: ANN001
     of speed_chroma (grayscale or tiny chroma)."""
     m = teacher.model
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x6E6E]))
-    sv = m._denormalise(m.support_vectors, slice(1, None))[:, m.canonical_to_model()]
+    sv = m.denormalise(m.support_vectors, slice(1, None))[:, m.canonical_to_model()]
     lo, hi = generic_box(teacher)
     w = hi - lo
     counts = np.floor(np.array(list(GENERIC_MIX.values())) * n).astype(int)
@@ -197,32 +199,40 @@ def sample_generic(teacher, n: int, seed: int) -> np.ndarray:  # noqa: ANN001
 
 def sample_for(teacher, n: int, seed: int, mix: dict[str, float] | None = None) -> np.ndarray:  # noqa: ANN001
     """The pretraining draw of a teacher: the v0.6.1 family's manifold sampler, else ``sample_generic``."""
-    if teacher is None or teacher.family == "v0.6.1":
+    if teacher.family == "v0.6.1":
         return sample_features(n, seed, mix)
     return sample_generic(teacher, n, seed)
 
 
 def feature_floor(teacher) -> np.ndarray:  # noqa: ANN001
     """Lower limits for jittered copies of corpus rows (motion >= 0 for the v0.6.1 family)."""
-    if teacher is None or teacher.family == "v0.6.1":
+    if teacher.family == "v0.6.1":
         return np.array([-np.inf] * 5 + [0.0])
     return physical_bounds(teacher)[0]
 
 
 def synthetic_set(
-    n: int, seed: int, mix: dict[str, float] | None = None, clip: bool = True, teacher=None  # noqa: ANN001
+    n: int, seed: int, mix: dict[str, float] | None = None, clip: bool = True, *, teacher  # noqa: ANN001
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(X [n,F] float64, y [n] float64)``: synthetic vectors and their teacher scores (default vmaf_v0.6.1).
+    """``(X [n,F] float64, y [n] float64)``: synthetic vectors and their scores by ``teacher`` (a teacher.Teacher).
 
     ``clip=False`` gives the teacher's score before its clip (a smooth target).
     """
-    from .teacher import load_teacher
-
-    teacher = teacher or load_teacher()
     x = sample_for(teacher, n, seed, mix)
     return x, teacher.predict(x, clip=clip)
 
 
-__all__ = ["FEATURES", "BOX_LOW", "BOX_HIGH", "DEFAULT_MIX", "declared_limits", "feature_floor", "generic_box",
-           "physical_bounds",
-           "sample_features", "sample_for", "sample_generic", "synthetic_set"]
+#: The engine checks' own synthetic sample (the export's card, the gate): a seed no training draw uses
+#: (pretraining 1234..1236, fine-tuning per fold).
+SYNTHETIC_SEED = 0x6A7E
+SYNTHETIC_ROWS = 10_000
+
+
+def synthetic_rows(teacher, n: int = SYNTHETIC_ROWS, seed: int = SYNTHETIC_SEED) -> np.ndarray:  # noqa: ANN001
+    """The engine checks' synthetic sample for ``teacher``: its pretraining draw at an unused seed."""
+    return sample_for(teacher, n, seed)
+
+
+__all__ = ["BOX_LOW", "BOX_HIGH", "DEFAULT_MIX", "SYNTHETIC_ROWS", "SYNTHETIC_SEED", "declared_limits", "feature_floor",
+           "generic_box", "physical_bounds", "sample_features", "sample_for", "sample_generic", "synthetic_rows",
+           "synthetic_set"]  # fmt: skip

@@ -23,50 +23,27 @@ batch half corpus rows/jitter, half synthetic replay; keep the best of the initi
 step's weights on the validation score (so a fine-tune never ends worse than its start on val).
 
 Everything is deterministic: ``torch.manual_seed``, torch's deterministic algorithms and oneDNN off
-(``deterministic_torch``), ``torch.set_num_threads(1)``, seeded numpy generators; same inputs give
+(``train_base.deterministic_torch``), ``torch.set_num_threads(1)``, seeded numpy generators; same inputs give
 byte-identical weights, on any x86-64 CPU with AVX2 once ``mathpaths.pin()`` ran (entry scripts).
 """
 
 from __future__ import annotations
 
-import copy
 import time
-from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 import torch
 
 from .adam import Adam
-from .students import build_student, hp_teacher, resolve_hparams
-from .synth import feature_floor, sample_for
-
-#: Training knobs; per-arch overrides live in ``students.ARCHS`` and in the caller's ``hparams``.
-TRAIN_DEFAULTS: dict = {
-    # pretraining (synthetic only)
-    "pre_n": 262_144,  # synthetic training vectors (1M gave no gain)
-    "pre_steps": 20_000,  # Adam steps, linear warm-up 2 % then cosine to 1e-3 x lr
-    "pre_batch": 1024,
-    "pre_lr": 2e-2,  # high lr matters: 3e-3 -> 2e-2 cut the error ~4x at equal steps
-    "pre_seed_data": 1234,  # synthetic draw of pretraining (fixed: shared across seeds of a sweep)
-    "mix": None,  # synth.DEFAULT_MIX (manifold/cone/box); any single component was ~2x worse
-    "pre_lbfgs": 0,  # optional full-batch L-BFGS polish iterations (gain ~10 %, Adam steps are cheaper)
-    # fine-tuning (per fold)
-    "ft_steps": 600,
-    "ft_batch": 512,  # corpus rows + jitter per step
-    "ft_replay_batch": 512,  # synthetic rows per step
-    "ft_lr": 3e-4,
-    "ft_jitter": 16_384,  # teacher-labelled jittered copies of training rows
-    "ft_jitter_sigma": 0.03,  # jitter scale, in units of the training rows' feature std
-    "ft_replay_n": 65_536,
-    "ft_val_every": 50,
-    "ft_syn_val_n": 4096,
-    "ft_syn_val_weight": 0.5,  # weight of the synthetic validation MSE in the early-stopping score
-    # loss
-    "margin": 10.0,
-    "weight_decay": 0.0,
-}
-
+from .archs import resolve_hparams
+from .exact import pretrain_exact
+from .student_base import OUT_BIAS, OUT_SCALE
+from .students import build_student
+from .synth import feature_floor
+from .teacher import hp_teacher
+from .train_base import (TRAIN_DEFAULTS, cosine_lr, minibatch_steps, student_loss, synthetic_draw, training_setup,
+                         training_state)  # fmt: skip
 
 def _hp(arch: str, hparams: dict | None) -> dict:
     hp = dict(TRAIN_DEFAULTS)
@@ -74,100 +51,11 @@ def _hp(arch: str, hparams: dict | None) -> dict:
     return hp
 
 
-def deterministic_torch() -> None:
-    """Torch's deterministic algorithms on, without the 2.4-3 s CPU of `torch.use_deterministic_algorithms`
-    (it imports `torch._inductor`, dynamo, sympy: ~15% of a fold job, benchmarks/whole_run.py): the C
-    binding it calls last (it, if absent), confirmed by the getter. oneDNN off: its JIT GELU takes the
-    CPU's widest ISA, ATen's the one `mathpaths` pins (capping oneDNN by variable crashed OpenVINO)."""
-    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
-    if setter is None:
-        torch.use_deterministic_algorithms(True)
-    else:
-        setter(True, warn_only=False)
-    torch.backends.mkldnn.enabled = False
-    if not torch.are_deterministic_algorithms_enabled() or torch.backends.mkldnn.enabled:
-        raise RuntimeError("torch did not enable deterministic algorithms, or kept oneDNN on")
-
-
-def _setup(seed: int) -> torch.Generator:
-    torch.set_num_threads(1)
-    deterministic_torch()
-    torch.manual_seed(int(seed))
-    g = torch.Generator()
-    g.manual_seed(int(seed))
-    return g
-
-
-def _synthetic(n: int, seed: int, mix: dict | None = None, hp: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Synthetic vectors and the teacher's SVM outputs (before its transform and clip: ``Teacher.svm_score``)
-    for them (the teacher of ``hp``; cached per process)."""
-    spec = tuple((hp or {}).get("teacher") or ("vmaf_v0.6.1", None))
-    return _synthetic_cached(int(n), int(seed), None if mix is None else tuple(sorted(mix.items())), spec)
-
-
-@lru_cache(maxsize=8)
-def _synthetic_cached(n: int, seed: int, mix: tuple | None, spec: tuple) -> tuple[np.ndarray, np.ndarray]:
-    teacher = hp_teacher({"teacher": list(spec)})
-    x = sample_for(teacher, n, seed, None if mix is None else dict(mix))
-    y = teacher.svm_score(x)
-    x.setflags(write=False)
-    y.setflags(write=False)
-    return x, y
-
-
-def _loss(model, x: torch.Tensor, t: torch.Tensor, margin: float, w: torch.Tensor | None = None) -> torch.Tensor:
-    p = torch.clamp(model.raw(x), model.lo - margin, model.hi + margin)
-    e = (p - t) ** 2
-    return (e * w).sum() / w.sum() if w is not None else e.mean()
-
-
 def _fit_scaler(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = x.mean(axis=0)
     std = x.std(axis=0)
     std = np.where(std > 1e-6, std, 1.0)
     return mean, std
-
-
-def _state(model, arch: str, hp: dict, history: dict) -> dict:
-    return {
-        "arch": arch,
-        "hparams": copy.deepcopy(hp),
-        "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
-        "history": history,
-    }
-
-
-def _cosine(step: int, total: int, lr: float, warmup: int) -> float:
-    if step < warmup:
-        return lr * (step + 1) / warmup
-    p = (step - warmup) / max(1, total - warmup)
-    return lr * (0.5 * (1.0 + np.cos(np.pi * min(1.0, p))) * 0.999 + 0.001)
-
-
-def minibatch_steps(model: torch.nn.Module, opt: Adam, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float,
-                    bs: int, margin: float, g: torch.Generator, every: int,
-                    report: Callable[[int, float], None]) -> None:  # fmt: skip
-    """``steps`` Adam steps over shuffled mini-batches of ``(x, y)`` (reshuffled when a pass runs out),
-    warm-up + cosine learning rate; every ``every`` steps and at the end ``report(step, mean loss)``
-    in eval mode. The pretraining loop of the float and the exact students."""
-    perm, pos, running = torch.randperm(len(x), generator=g), 0, 0.0
-    model.train()
-    for step in range(steps):
-        for group in opt.param_groups:
-            group["lr"] = _cosine(step, steps, lr, max(1, steps // 50))
-        if pos + bs > len(x):
-            perm, pos = torch.randperm(len(x), generator=g), 0
-        idx, pos = perm[pos : pos + bs], pos + bs
-        loss = _loss(model, x[idx], y[idx], margin)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        running += loss.item()
-        if (step + 1) % every == 0 or step + 1 == steps:
-            model.eval()
-            report(step + 1, running / every)
-            model.train()
-            running = 0.0
 
 
 def pretrain(
@@ -183,19 +71,17 @@ def pretrain(
     """
     hp = _hp(arch, hparams)
     if hp["kind"] == "exact":  # float pretraining, calibration, quantisation-aware training
-        from .exact import pretrain_exact
-
         return pretrain_exact(hp, seed, progress, arch)
-    g = _setup(seed)
+    g = training_setup(seed)
     t0 = time.process_time()
     model = build_student(arch, hp)
-    x_np, y_np = _synthetic(int(hp["pre_n"]), int(hp["pre_seed_data"]), hp.get("mix"), hp)
+    x_np, y_np = synthetic_draw(int(hp["pre_n"]), int(hp["pre_seed_data"]), hp.get("mix"), hp)
     mean, std = _fit_scaler(x_np)
     model.set_scaler(mean, std)
     history: dict = {"step": [], "loss": [], "val": []}
     steps = int(hp["pre_steps"]) if hp["kind"] != "reweight_svm" else 0  # the SVM re-weighting starts exact
     m = float(hp["margin"])
-    xv_np, yv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1, None, hp)
+    xv_np, yv_np = synthetic_draw(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1, None, hp)
     lo, hi = model.lo, model.hi
     xv = torch.tensor(xv_np, dtype=torch.float32)
     yv = torch.tensor(np.clip(yv_np, lo - m, hi + m), dtype=torch.float32)
@@ -203,11 +89,10 @@ def pretrain(
         x = torch.tensor(x_np, dtype=torch.float32)
         y = torch.tensor(np.clip(y_np, lo - m, hi + m), dtype=torch.float32)
         opt = Adam(model.parameters(), lr=float(hp["pre_lr"]), weight_decay=float(hp["weight_decay"]))
-        n = len(x)
 
         def report(step: int, loss: float) -> None:
             with torch.no_grad():
-                val = float(_loss(model, xv, yv, m))
+                val = float(student_loss(model, xv, yv, m))
             history["step"].append(step)
             history["loss"].append(loss)
             history["val"].append(val)
@@ -216,27 +101,11 @@ def pretrain(
 
         minibatch_steps(model, opt, x, y, steps, float(hp["pre_lr"]), int(hp["pre_batch"]), m, g,
                         max(1, steps // 20), report)  # fmt: skip
-        n_lbfgs = int(hp.get("pre_lbfgs", 0))
-        if n_lbfgs > 0:  # full-batch polish
-            nb = min(n, int(hp.get("pre_lbfgs_n", 65536)))
-            xb, yb = x[:nb], y[:nb]
-            lb = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=n_lbfgs, history_size=20,
-                                   line_search_fn="strong_wolfe", tolerance_grad=0.0, tolerance_change=0.0)
-
-            def closure():
-                lb.zero_grad(set_to_none=True)
-                loss_ = _loss(model, xb, yb, m)
-                loss_.backward()
-                return loss_
-
-            lb.step(closure)
-            with torch.no_grad():
-                history["lbfgs_val"] = float(_loss(model, xv, yv, m))
     model.eval()
     with torch.no_grad():
-        history["best_val"] = float(_loss(model, xv, yv, m))  # final synthetic validation MSE
+        history["best_val"] = float(student_loss(model, xv, yv, m))  # final synthetic validation MSE
     history["cpu_s"] = time.process_time() - t0
-    return _state(model, arch, hp, history)
+    return training_state(model, arch, hp, history)
 
 
 def _targets(teacher, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -268,7 +137,7 @@ def train_fold(
     ``best_step``, ``best_val`` and ``cpu_s``.
     """
     hp = _hp(arch, hparams)
-    g = _setup(seed)
+    g = training_setup(seed)
     t0 = time.process_time()
     teacher = hp_teacher(hp)
     m = float(hp["margin"])
@@ -308,8 +177,8 @@ def train_fold(
     else:
         x_c, t_c, w_c = X_train, t_rows, np.ones(len(X_train))
     # synthetic replay and synthetic validation (corpus-free, fixed draws)
-    xs_np, ts_np = _synthetic(int(hp["ft_replay_n"]), int(hp["pre_seed_data"]) + 2, None, hp)
-    xsv_np, tsv_np = _synthetic(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1, None, hp)
+    xs_np, ts_np = synthetic_draw(int(hp["ft_replay_n"]), int(hp["pre_seed_data"]) + 2, None, hp)
+    xsv_np, tsv_np = synthetic_draw(int(hp["ft_syn_val_n"]), int(hp["pre_seed_data"]) + 1, None, hp)
     if closed_form:  # the fine-tuning objective's own minimiser: corpus rows + jitter and replay, equal weight
         xs_w = np.full(len(xs_np), len(x_c) / max(len(xs_np), 1))
         _least_squares_(model, np.concatenate([x_c, xs_np]), np.clip(np.concatenate([t_c, ts_np]), lo - m, hi + m),
@@ -332,9 +201,9 @@ def train_fold(
 
     def score() -> float:
         with torch.no_grad():
-            s = syn_w * float(_loss(model, xsv, tsv, m))
+            s = syn_w * float(student_loss(model, xsv, tsv, m))
             if has_val:
-                s += float(_loss(model, xv, tv, m))
+                s += float(student_loss(model, xv, tv, m))
         return s
 
     history: dict = {"step": [0], "loss": [float("nan")], "val": [score()]}
@@ -351,7 +220,7 @@ def train_fold(
         model.train()
         for step in range(steps):
             for group in opt.param_groups:
-                group["lr"] = _cosine(step, steps, lr, max(1, steps // 20))
+                group["lr"] = cosine_lr(step, steps, lr, max(1, steps // 20))
             ic = torch.randint(0, len(xc), (min(bc, max(1, len(xc))),), generator=g)
             parts_x, parts_t, parts_w = [xc[ic]], [tc[ic]], [wc[ic]]
             if bs > 0:
@@ -359,7 +228,7 @@ def train_fold(
                 parts_x.append(xs[js])
                 parts_t.append(ts[js])
                 parts_w.append(torch.ones(bs))
-            loss = _loss(model, torch.cat(parts_x), torch.cat(parts_t), m, torch.cat(parts_w))
+            loss = student_loss(model, torch.cat(parts_x), torch.cat(parts_t), m, torch.cat(parts_w))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -389,8 +258,6 @@ def train_fold(
 def _least_squares_(model, x: np.ndarray, t: np.ndarray, w: np.ndarray) -> None:  # noqa: ANN001 - a Linear
     """The linear student's exact weighted least-squares fit (float64) of targets ``t`` on rows ``x``:
     its pretraining, done in the fold job (a fraction of a second; no pretraining job to start)."""
-    from .students import OUT_BIAS, OUT_SCALE
-
     z = (np.asarray(x, dtype=np.float64) - model.mean.double().numpy()) / model.std.double().numpy()
     sw = np.sqrt(np.asarray(w, dtype=np.float64))[:, None]
     a = np.column_stack([z, np.ones(len(z))]) * sw
@@ -406,4 +273,4 @@ def predict(model: torch.nn.Module, X: np.ndarray) -> np.ndarray:
         return model(torch.as_tensor(np.asarray(X, dtype=np.float64), dtype=torch.float32)).double().numpy()
 
 
-__all__ = ["TRAIN_DEFAULTS", "pretrain", "train_fold", "predict"]
+__all__ = ["pretrain", "train_fold", "predict"]

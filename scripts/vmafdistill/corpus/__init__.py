@@ -27,7 +27,8 @@ manifest for corpora that large.
 Each clip gets a reproducible split bucket in [0, 1), :func:`split_bucket` of its distorted
 path relative to data_root (salted with :data:`SPLIT_SALT`; defined in :mod:`.records`).
 
-Modules, one job each (the layouts all produce the same ``_Entry`` records)::
+Modules, one job each (the layouts all produce the same ``_Entry`` records; the underscore names are
+the package's own, shared between its modules and exported by none)::
 
     records       CorpusError, Clip, RefVideo, DisVideo, DatasetSpec, _Entry, split_bucket,
                   clip_id_for and the small value checks every module shares
@@ -40,69 +41,17 @@ Modules, one job each (the layouts all produce the same ``_Entry`` records)::
     build         entries -> checked clips sorted by clip_id
     load          load_corpus / load_dataset_text: pick a layout, build with the GC paused
 
-Every name of the former single module ``corpus.py``, private helpers included, is re-exported
-here, so ``vmafdistill.corpus.<name>`` keeps working.
+The package exports its public names (``__all__``); its private helpers stay in their modules.
 """
 
 from __future__ import annotations
 
-# The private names are re-exported on purpose (callers and tests of the single module used them).
-from .build import _build  # noqa: F401
-from .convention import _REF_NAME, _convention_entries, _listing  # noqa: F401
-from .dataset_file import (  # noqa: F401
-    _FPS_IN_NAME,
-    _dataset_entries,
-    _entry_key,
-    _fps_from_name,
-    _id_ok,
-    _module_value,
-    parse_dataset_text,
-)
-from .evaluator import (  # noqa: F401
-    _EXPR_NAMES,
-    _MAX_STRING,
-    _STMT_NAMES,
-    _Evaluator,
-    _LList,
-    _snippet,
-)
-from .geometry import _RAW_EXT, SUPPORTED_PIX_FMTS, _frames, _is_raw, frame_bytes  # noqa: F401
-from .load import _check_fps, _load, _without_gc, load_corpus, load_dataset_text  # noqa: F401
-from .manifest import (  # noqa: F401
-    _MANIFEST,
-    _MANIFEST_OPTIONAL,
-    _MANIFEST_REQUIRED,
-    _csv_float,
-    _csv_int,
-    _manifest_entries,
-)
-from .paths import (  # noqa: F401
-    _NOT_NORMAL,
-    PLACEHOLDER,
-    _dataset_path,
-    _open_root,
-    _read_text,
-    _rel_path,
-    _Resolver,
-    _Root,
-)
-from .records import (  # noqa: F401
-    _UNSAFE,
-    SPLIT_SALT,
-    Clip,
-    CorpusError,
-    DatasetSpec,
-    DisVideo,
-    RefVideo,
-    _Entry,
-    _is_int,
-    _is_number,
-    _loc,
-    _positive_int,
-    _strip_ext,
-    clip_id_for,
-    split_bucket,
-)
+from .dataset_file import parse_dataset_text
+from .geometry import SUPPORTED_PIX_FMTS, frame_bytes
+from .load import load_corpus, load_dataset_text
+from .paths import PLACEHOLDER
+from .records import (SPLIT_SALT, Clip, CorpusError, DatasetSpec, DisVideo, RefVideo, clip_id_for, split_bucket,
+                      strip_ext)  # fmt: skip
 
 __all__ = [
     "CorpusError",
@@ -115,6 +64,7 @@ __all__ = [
     "DatasetSpec",
     "split_bucket",
     "clip_id_for",
+    "strip_ext",
     "frame_bytes",
     "parse_dataset_text",
     "load_corpus",

@@ -14,7 +14,7 @@ import re
 
 from .geometry import SUPPORTED_PIX_FMTS
 from .paths import _Root
-from .records import CorpusError, _Entry, _positive_int, _strip_ext
+from .records import CorpusError, _Entry, _positive_int, strip_ext
 
 _REF_NAME = re.compile(r"^(?P<source>.+)_(?P<fps>\d+(?:\.\d+)?)fps\.yuv$", re.IGNORECASE)
 
@@ -78,7 +78,7 @@ def _convention_entries(
     for source, (ref_rel, fps) in sorted(refs.items()):
         out.append(_Entry(root.given, source, ref_rel, ref_rel, width, height, pix_fmt, fps, None))
     for name in _listing(root, "dis"):
-        stem = _strip_ext(name)
+        stem = strip_ext(name)
         source = None
         cut = stem.rfind("_")
         while cut > 0:  # longest reference source followed by "_"

@@ -102,7 +102,7 @@ def split_bucket(rel_path: str, salt: str = SPLIT_SALT) -> float:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def _strip_ext(path: str) -> str:
+def strip_ext(path: str) -> str:
     """posixpath.splitext(path)[0], without its overhead (leading dots are not an extension)."""
     dot = path.rfind(".")
     slash = path.rfind("/")
@@ -117,7 +117,7 @@ def clip_id_for(rel_path: str) -> str:
     Drop the extension, ``/`` -> ``__``, transliterate non-ASCII letters (NFKD, combining marks
     dropped) and replace every remaining character outside ``[A-Za-z0-9._-]`` with ``_``.
     """
-    stem = _strip_ext(rel_path).replace("/", "__")
+    stem = strip_ext(rel_path).replace("/", "__")
     if not stem.isascii():
         stem = "".join(
             c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c)

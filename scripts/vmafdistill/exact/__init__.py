@@ -38,17 +38,19 @@ libvmaf's 6-decimal log cannot tell such a value from 0 (its smallest non-zero i
 is exact on any engine, with or without flushing subnormals. Every product and sum is exact (c 2^s_g
 and c 2^(s_g - s_a) must be float32-exact: ValueError otherwise); ``prove_bound`` proves it.
 
-The package, one job a module: ``model`` (``ExactStudent``, its STE helpers, ``build_exact``,
-``EXACT_DEFAULTS``), ``graph`` (``to_onnx``, the ONNX proto), ``prover`` (``prove_bound``,
-``check_bound``, ``BoundError``), ``training`` (``pretrain_exact``). Every name of the former single
-module ``vmafdistill.exact`` is importable from here.
+The package, one job a module: ``transform`` (the teacher's score transform in exact arithmetic),
+``graph`` (``to_onnx``, the ONNX proto), ``model`` (``ExactStudent``, its STE helpers, ``build_exact``,
+``EXACT_DEFAULTS``), ``prover`` (``prove_bound``, ``check_bound`` of a student or its bytes), ``training``
+(``pretrain_exact``, on ``vmafdistill.train_base``). The proof itself reads a graph, not a model, and lives
+outside the package (``vmafdistill.exactproof``: ``LIMIT``, ``BoundError``), so the gate proves a shipped
+file without loading torch. The package exports its public API.
 """
 
-from .graph import BATCH_DIM, INPUT, OUTPUT, _proto, _proto_chroma, _proto_layer, to_onnx
-from .model import (ACTS, EXACT_DEFAULTS, KNEE_MIN_EXP, LIMIT, ZERO_EXP, _CTOR, ExactStudent, _int_act, _IntAct,
-                    _round_ste, _SRelu, build_exact)  # fmt: skip
-from .prover import BoundError, _grid, _pow2, check_bound, prove_bound
-from .training import Progress, _fit, pretrain_exact
+from ..exactproof import LIMIT, BoundError
+from .graph import to_onnx
+from .model import ACTS, EXACT_DEFAULTS, ExactStudent, build_exact
+from .prover import check_bound, prove_bound
+from .training import pretrain_exact
 
 __all__ = ["ACTS", "EXACT_DEFAULTS", "LIMIT", "BoundError", "ExactStudent", "build_exact", "check_bound",
            "pretrain_exact", "prove_bound", "to_onnx"]  # fmt: skip

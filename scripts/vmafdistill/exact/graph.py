@@ -1,5 +1,8 @@
-"""The exact student's ONNX graph: ``to_onnx`` (deterministic bytes, checked and proven) and the
-proto building (``_proto``: input stage, chroma correction, layers, the clipped score)."""
+"""The exact student's ONNX graph: ``to_onnx`` (deterministic bytes, checked and proven by
+``vmafdistill.exactproof``) and the proto building (``model_proto``: input stage, chroma correction,
+layers, the teacher's transform and clip, the non-finite guard). It reads a calibrated
+``model.ExactStudent`` through its buffers and ``int_weights`` (``model`` imports this module, not the
+reverse: ``ExactStudent.to_onnx`` comes here)."""
 
 from __future__ import annotations
 
@@ -9,12 +12,16 @@ import numpy as np
 import torch
 
 from ..contract import BATCH_DIM, INPUT, OUTPUT, compact_names, nonfinite_guard
-from .model import ZERO_EXP, ExactStudent
-from .prover import BoundError, check_bound
+from ..exactproof import BoundError, check_graph
 from .transform import emit, program
 
+#: the chroma correction's zero test: |x| * 2^ZERO_EXP rounds to 0 iff |x| <= 2^-(ZERO_EXP + 1)
+ZERO_EXP = 20
 
-def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int = 20):  # noqa: ANN202
+
+def model_proto(model: torch.nn.Module, meta: dict[str, str] | None = None, opset: int = 20):  # noqa: ANN201
+    """The integer graph of a calibrated exact student (an onnx.ModelProto, names compacted); ``meta``:
+    its metadata_props. BoundError for a student not calibrated yet."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -68,14 +75,14 @@ def _proto(model: ExactStudent, meta: dict[str, str] | None = None, opset: int =
     return compact_names(proto)
 
 
-def _proto_chroma(m: ExactStudent, t: str, node: Callable[..., str], const: Callable[..., str]) -> str:
+def _proto_chroma(m: torch.nn.Module, t: str, node: Callable[..., str], const: Callable[..., str]) -> str:
     """The chroma correction's nodes on the clipped rounded inputs ``t`` (the module docstring's form)."""
-    g, a, k, mul = m._chroma()
+    g, a, k, mul = m.chroma_constants()
     z = node("Min", [INPUT, const("czh", 2.0**-ZERO_EXP)], "cz_hi")  # clamp, then scale and round
     z = node("Max", [z, const("czl", -(2.0**-ZERO_EXP))], "cz_lo")
     z = node("Round", [node("Mul", [z, const("czm", 2.0**ZERO_EXP)], "cz_x")], "cz")  # -1, 0 or 1
-    keep = node("Relu", [node("Sub", [const("czc", m._onehot(g)), node("Mul", [z, z], "cz2")], "cz_g")], "keep")
-    qa = node("MatMul", [t, const("adm3_e", m._onehot(a)[:, None], True)], "adm3")  # [N, 1]
+    keep = node("Relu", [node("Sub", [const("czc", m.onehot(g)), node("Mul", [z, z], "cz2")], "cz_g")], "keep")
+    qa = node("MatMul", [t, const("adm3_e", m.onehot(a)[:, None], True)], "adm3")  # [N, 1]
     corr = node("Add", [node("Mul", [qa, const("crm", mul)], "corr_m"), const("cra", k)], "corr_s")
     delta = node("Sub", [node("Round", [corr], "corr"), t], "corr_d")
     t = node("Add", [t, node("Mul", [delta, keep], "corr_k")], "x_fix")
@@ -83,7 +90,7 @@ def _proto_chroma(m: ExactStudent, t: str, node: Callable[..., str], const: Call
     return node("Min", [t, const("qhi", m.q_hi)], "x_fix_box")
 
 
-def _proto_layer(m: ExactStudent, i: int, a: str, node: Callable[..., str], const: Callable[..., str]) -> str:
+def _proto_layer(m: torch.nn.Module, i: int, a: str, node: Callable[..., str], const: Callable[..., str]) -> str:
     """Layer ``i``'s nodes on integer activations ``a``: the next activations, or the score's integer."""
     w, b, w_lo = m.int_weights(i)
     last = i == len(m.layers) - 1
@@ -111,17 +118,17 @@ def _proto_layer(m: ExactStudent, i: int, a: str, node: Callable[..., str], cons
     return node("Min", [t, const(f"cap{i}", getattr(m, f"cap{i}"), True)], f"a{i + 1}")
 
 
-def to_onnx(model: ExactStudent, meta: dict[str, str], opset: int = 20) -> bytes:
+def to_onnx(model: torch.nn.Module, meta: dict[str, str], opset: int = 20) -> bytes:
     """Deterministic .onnx bytes of the integer graph, checked (full) and proven; BoundError if not provable."""
     import onnx
 
     if opset < 13:
         raise ValueError(f"opset {opset} < 13")
-    proto = _proto(model, meta, opset)
+    proto = model_proto(model, meta, opset)
     onnx.checker.check_model(proto, full_check=True)
     data = proto.SerializeToString(deterministic=True)
-    check_bound(data)
+    check_graph(data)
     return data
 
 
-__all__ = ["BATCH_DIM", "INPUT", "OUTPUT", "to_onnx"]
+__all__ = ["ZERO_EXP", "model_proto", "to_onnx"]

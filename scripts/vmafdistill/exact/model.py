@@ -11,18 +11,18 @@ import torch
 from torch import nn
 
 from .. import synth
-from ..students import OUT_BIAS, OUT_SCALE, Student
+from ..exactproof import LIMIT
+from ..student_base import OUT_BIAS, OUT_SCALE, Student
+from ..teacher import hp_teacher
+from . import graph
+from .graph import ZERO_EXP
 from .transform import check_transform, program, run
 
-#: float32 holds every integer of magnitude <= 2^24 exactly; the proof requires < 2^24.
-LIMIT = 2**24
 ACTS = ("relu", "srelu")
 #: srelu squares values < 2C = 2^(1 - e): (2C - 1)^2 < 2^24 needs e >= -11.
 KNEE_MIN_EXP = -11
-#: the chroma correction's zero test: |x| * 2^ZERO_EXP rounds to 0 iff |x| <= 2^-(ZERO_EXP + 1)
-ZERO_EXP = 20
 
-#: Defaults of arch ``exact`` (``train.TRAIN_DEFAULTS`` fills the rest); chosen by measurement on the
+#: Defaults of arch ``exact`` (``train_base.TRAIN_DEFAULTS`` fills the rest); chosen by measurement on the
 #: demo corpus (LOSO). pre_steps: float steps of the pretraining, qat_steps: its QAT steps.
 EXACT_DEFAULTS: dict[str, Any] = {
     "kind": "exact", "hidden": (48, 48), "act": "srelu", "in_bits": 14, "act_bits": 14, "act_min_exp": -11,
@@ -112,12 +112,13 @@ class ExactStudent(Student):
                 self.register_buffer(f"cap{i}", torch.full((w,), self.cap, dtype=f32))  # largest activation
         self.register_buffer("split", torch.zeros(len(self.layers), dtype=f32))  # low-order weight bits
         self.register_buffer("quantized", torch.zeros((), dtype=torch.bool))
-        self._chroma()  # ValueError for a chroma correction the integer stage cannot compute exactly
+        self.chroma_constants()  # ValueError for a chroma correction the integer stage cannot compute exactly
 
-    def _onehot(self, j: int) -> torch.Tensor:
+    def onehot(self, j: int) -> torch.Tensor:
+        """Row ``j`` of the identity over the features, float32 (the chroma stage's column selectors)."""
         return (torch.arange(self.n_features, device=self.in_mul.device) == j).to(torch.float32)
 
-    def _chroma(self) -> tuple[int, int, float, float] | None:
+    def chroma_constants(self) -> tuple[int, int, float, float] | None:
         """(g, a, c 2^s_g, -c 2^(s_g - s_a)) of the chroma correction (None without one), float32-exact."""
         if self.chroma_fix is None:
             return None
@@ -134,6 +135,12 @@ class ExactStudent(Student):
     def first(self) -> nn.Linear:
         return self.layers[0]
 
+    def to_onnx(self, meta: dict[str, str], opset: int = 20) -> bytes:
+        """The integer graph's deterministic .onnx bytes, checked and proven (``graph.to_onnx``): what
+        ``export.build_onnx`` ships for precision ``exact`` (export reaches it through the model, so importing
+        export loads no torch)."""
+        return graph.to_onnx(self, meta, opset)
+
     def rescale_(self, mean, std) -> None:  # noqa: ANN001
         """The function does not depend on ``mean``/``std``: only the buffers change."""
         self.set_scaler(mean, std)
@@ -142,11 +149,11 @@ class ExactStudent(Student):
         """The centred integer inputs (constant in training: no gradient flows to ``x``)."""
         x = x.to(torch.float32)  # clamped to the box, then scaled and rounded, as the graph does
         q = torch.round(torch.minimum(torch.maximum(x, self.q_lo / self.in_mul), self.q_hi / self.in_mul) * self.in_mul)
-        fix = self._chroma()
+        fix = self.chroma_constants()
         if fix is not None:  # the graph's ops, in its order (every value exact)
             g, a, k, m = fix
             z = torch.round(torch.clamp(x, -(2.0**-ZERO_EXP), 2.0**-ZERO_EXP) * 2.0**ZERO_EXP)
-            keep = torch.relu(self._onehot(g) - z * z)
+            keep = torch.relu(self.onehot(g) - z * z)
             corr = torch.round(q[:, a : a + 1] * m + k)
             q = torch.minimum(torch.maximum(q + keep * (corr - q), self.q_lo), self.q_hi)
         return q - self.q_c
@@ -251,8 +258,6 @@ def build_exact(hparams: dict | None = None) -> ExactStudent:
     """A fresh (float-mode, eval) exact student from ``hparams`` over ``EXACT_DEFAULTS``."""
     hp = {**EXACT_DEFAULTS, **(hparams or {})}
     if hp.get("box_low") is None or hp.get("box_high") is None:  # the teacher's fixed box (never data)
-        from ..teacher import hp_teacher
-
         teacher = hp_teacher(hp)
         lo, hi = (synth.BOX_LOW, synth.BOX_HIGH) if teacher.family == "v0.6.1" else synth.generic_box(teacher)
         if hp.get("chroma_fix") is not None:  # speed_chroma's end holds the corrected c - c * adm3
@@ -265,4 +270,4 @@ def build_exact(hparams: dict | None = None) -> ExactStudent:
     return ExactStudent(int(hp.get("n_features", 6)), **kw).float().eval()
 
 
-__all__ = ["ACTS", "EXACT_DEFAULTS", "KNEE_MIN_EXP", "LIMIT", "ZERO_EXP", "ExactStudent", "build_exact"]
+__all__ = ["ACTS", "EXACT_DEFAULTS", "KNEE_MIN_EXP", "ExactStudent", "build_exact"]

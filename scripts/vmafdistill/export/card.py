@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from .onnx_graph import BATCH_DIM, INPUT, OUTPUT
+from ..contract import BATCH_DIM, INPUT, OUTPUT
 from .tiers import ExportError, TierSpec
 
 #: How to run a tier in float32 on OpenVINO (its CPU plugin picks bf16 by default on CPUs with AVX512-BF16/AMX).
@@ -104,13 +104,10 @@ def model_card(
     model_config: dict,
     training: dict[str, Any],
     engines: list[dict[str, Any]] | None = None,
-    teacher=None,  # noqa: ANN001 - a teacher.Teacher (default vmaf_v0.6.1)
+    teacher,  # noqa: ANN001 - a teacher.Teacher
     engine_warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """The model card (``results/export/{tier}.json``) of an exported tier."""
-    from ..teacher import load_teacher
-
-    teacher = teacher or load_teacher()
     features = list(teacher.features)
     sha = sha256_bytes(data)
     return {

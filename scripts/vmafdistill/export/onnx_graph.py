@@ -17,7 +17,8 @@ Opset: config ``opset`` (>= 17, default 20). Opset 20 has a native ``Gelu`` op; 
 spells GELU as Div/Erf/Add/Mul/Mul, which ORT's optimiser (level extended and up) fuses into its own
 Gelu kernel, so the same .onnx gives outputs 8-130 float32 ULP apart between optimisation levels
 (measured on the MLP students); at 20 they are bit-identical. Precisions: ``precision.py``; the
-``exact`` precision is the integer graph of ``vmafdistill.exact`` (built by ``exact.to_onnx``).
+``exact`` precision is the integer graph of ``vmafdistill.exact`` (built by the model's own
+``ExactStudent.to_onnx``, i.e. ``exact.to_onnx``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import warnings
 from pathlib import Path
 
 from ..contract import BATCH_DIM, INPUT, MIN_OPSET, OUTPUT, add_nonfinite_guard, compact_names
+from .precision import to_fp16, to_int8_dynamic
 from .tiers import ExportError, TierSpec
 
 METADATA_KEYS = (
@@ -72,16 +74,13 @@ def torch_to_onnx(model, opset: int = MIN_OPSET):  # noqa: ANN001, ANN201 - torc
 
 
 
-def metadata(tier: TierSpec, features_sha256: str, libvmaf_version: str, teacher=None) -> dict[str, str]:  # noqa: ANN001
-    """The model's metadata_props (every key of METADATA_KEYS); `teacher` default vmaf_v0.6.1."""
-    from ..teacher import load_teacher
-
-    teacher = teacher or load_teacher()
+def metadata(tier: TierSpec, features_sha256: str, libvmaf_version: str, teacher) -> dict[str, str]:  # noqa: ANN001
+    """The model's metadata_props (every key of METADATA_KEYS); `teacher`: the student's teacher.Teacher."""
     meta = {
         "vmafdistill.arch": tier.arch,
         "vmafdistill.features": ",".join(teacher.features),
         "vmafdistill.features_sha256": features_sha256,
-        "vmafdistill.libvmaf_model": teacher.model._model_spec(None),
+        "vmafdistill.libvmaf_model": teacher.model.model_spec(),
         "vmafdistill.libvmaf_version": libvmaf_version,
         "vmafdistill.pooling": tier.pooling,
         "vmafdistill.precision": tier.precision,
@@ -96,12 +95,8 @@ def build_onnx(model, precision: str, meta: dict[str, str], opset: int = MIN_OPS
     """The .onnx bytes of ``model`` at ``precision`` with ``meta`` as metadata_props; contract checked."""
     import onnx
 
-    from .precision import to_fp16, to_int8_dynamic
-
-    if precision == "exact":
-        from ..exact import to_onnx
-
-        data = to_onnx(model, meta, opset)
+    if precision == "exact":  # the exact student's own integer graph (ExactStudent.to_onnx: no torch import here)
+        data = model.to_onnx(meta, opset)
         check_contract(data, opset)
         return data
     proto = torch_to_onnx(model, opset)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .onnx_graph import INPUT
+from ..contract import INPUT
 
 #: ORT-vs-torch agreement required of an fp32 export (unittest's assertAlmostEqual(places=4)).
 PLACES = 4

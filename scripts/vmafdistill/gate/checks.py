@@ -31,6 +31,9 @@ import numpy as np
 import polars as pl
 
 from .. import export as ex
+from .. import onnxrun
+from ..exactproof import prove_graph
+from ..loso import fold_table
 from ..ulp import max_ulp
 
 PLACES = 4
@@ -124,8 +127,6 @@ def _num(v: Any) -> float | None:
 def check_loso(tier: ex.TierSpec, predictions: pl.DataFrame | None, th: Thresholds, error: str | None = None,
                self_pairs_in_metrics: bool = False) -> list[Check]:  # fmt: skip
     """PLCC/SROCC minima and RMSE/max-error maxima of the tier's held-out predictions as shipped."""
-    from ..loso import fold_table
-
     sub = tier.name
     if predictions is None or predictions.height == 0:
         msg = error or "no LOSO predictions for the tier"
@@ -204,7 +205,7 @@ def check_golden(tier: ex.TierSpec, model: Path, fixture: dict | None, tolerance
     if not Path(model).is_file():
         return Check(name, tier.name, False, missing(Path(model)))
     try:
-        got = ex.golden_score(model, fixture["frame_features"], tier.pooling)
+        got = onnxrun.clip_score(model, fixture["frame_features"], tier.pooling)
     except Exception as exc:  # noqa: BLE001
         return Check(name, tier.name, False, f"ORT cannot run {model}: {exc}")
     want = float(fixture["vmaf"])
@@ -219,10 +220,8 @@ def check_bound(tier: ex.TierSpec, model: Path) -> Check:
     """An exact tier's shipped graph: every value and partial sum provably an integer < 2^24 (its margin)."""
     if not Path(model).is_file():
         return Check("bound", tier.name, False, missing(Path(model)))
-    from ..exact import prove_bound
-
     try:
-        proof = prove_bound(Path(model).read_bytes())
+        proof = prove_graph(Path(model).read_bytes())
     except Exception as exc:  # noqa: BLE001 - an unreadable graph cannot be proved
         return Check("bound", tier.name, False, f"{model} cannot be proved: {type(exc).__name__}: {exc}")
     layers = ", ".join(f"{r['weight']} {r['margin_bits']:.2f}" for r in proof["layers"])
@@ -241,11 +240,11 @@ def check_batch_invariance(tier: ex.TierSpec, model: Path, datasets: dict[str, n
     if error:
         return Check(name, tier.name, False, error)
     try:
-        sess = ex.ort_session(model)
+        sess = onnxrun.session(model)
         per: dict[str, float] = {}
         for k, x in datasets.items():
-            whole = ex.ort_run(sess, x)
-            alone = np.array([ex.ort_run(sess, x[i : i + 1])[0] for i in range(len(x))], dtype=np.float32)
+            whole = onnxrun.run(sess, x)
+            alone = np.array([onnxrun.run(sess, x[i : i + 1])[0] for i in range(len(x))], dtype=np.float32)
             per[k] = max_ulp(alone, whole)
     except Exception as exc:  # noqa: BLE001
         return Check(name, tier.name, False, f"ORT cannot run {model}: {exc}")
@@ -281,13 +280,11 @@ def check_golden_libvmaf(run: dict | None, record: dict | None, run_error: str |
                          "max_vmaf_diff": d_v})  # fmt: skip
 
 
-def check_golden_teacher(run: dict | None, error: str | None = None, teacher=None) -> Check:  # noqa: ANN001
-    """The float64 teacher on this run's fixture features reproduces this run's libvmaf score (4 places)."""
+def check_golden_teacher(run: dict | None, error: str | None, teacher) -> Check:  # noqa: ANN001
+    """The float64 teacher (a teacher.Teacher) on this run's fixture features reproduces this run's libvmaf
+    score (4 places)."""
     if run is None:
         return Check("golden_teacher", "", False, error or "no golden fixture measurement")
-    from ..teacher import load_teacher
-
-    teacher = teacher or load_teacher()
     per_frame = teacher.predict(np.asarray(run["frame_features"], dtype=np.float64))
     got, want = float(per_frame.mean()), float(run["vmaf"])
     worst = float(np.abs(per_frame - np.asarray(run["frame_vmaf"])).max())

@@ -11,13 +11,11 @@ import numpy as np
 import polars as pl
 
 from .. import export as ex
+from ..golden import load_fixture
+from ..synth import synthetic_rows
 from .checks import (Check, Thresholds, check_batch_invariance, check_bound, check_budget, check_card, check_golden,
                      check_golden_libvmaf, check_golden_teacher, check_loso, check_teacher, read, read_json)  # fmt: skip
 from .engine_checks import check_engine_defaults, check_engines, check_golden_engines
-
-#: The gate's own synthetic sample: a seed no training draw uses (pretraining 1234..1236, fine-tuning per fold).
-SYNTHETIC_SEED = 0x6A7E
-SYNTHETIC_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -32,8 +30,8 @@ class GateInputs:
     teacher_check: Path
     golden_record: Path  # the committed fixture record
     golden_run: Path  # this run's libvmaf pass over the fixture
+    teacher: Any  # a teacher.Teacher: the one these files are of
     self_pairs_in_metrics: bool = False
-    teacher: Any = None  # a teacher.Teacher (default vmaf_v0.6.1)
 
 
 def export_paths(tiers: dict[str, ex.TierSpec], export_dir: str | Path = "results/export") -> tuple[dict, dict]:
@@ -41,19 +39,9 @@ def export_paths(tiers: dict[str, ex.TierSpec], export_dir: str | Path = "result
     return {t: d / f"{t}.onnx" for t in tiers}, {t: d / f"{t}.json" for t in tiers}
 
 
-def synthetic_rows(teacher=None, n: int = SYNTHETIC_ROWS, seed: int = SYNTHETIC_SEED) -> np.ndarray:  # noqa: ANN001
-    """The gate's synthetic sample for `teacher` (default vmaf_v0.6.1): its pretraining draw at an unused seed."""
-    from ..synth import sample_for
-
-    return sample_for(teacher, n, seed)
-
-
 def run_checks(inputs: GateInputs, th: Thresholds) -> tuple[list[Check], dict[str, list[dict]]]:
     """Every check of the gate, in report order, and each tier's engine table."""
-    from ..golden import load_fixture
-    from ..teacher import load_teacher
-
-    teacher = inputs.teacher or load_teacher()
+    teacher = inputs.teacher
     record, record_err = read(inputs.golden_record, lambda p: load_fixture(p, teacher.name))
     run, run_err = read(inputs.golden_run, lambda p: load_fixture(p, teacher.name))
     frames, frames_err = read(inputs.frames, pl.read_parquet)

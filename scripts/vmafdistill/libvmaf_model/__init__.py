@@ -20,17 +20,16 @@ The per-frame score is computed as libvmaf does (Netflix/vmaf f85a853: libvmaf/s
 6. `score_clip` [lo, hi] when model_dict has one (none: no clip; ffmpeg `disable_clip=true`: off).
 
 The package, one job a module: ``options`` (libvmaf's extractors, their option tables, ``log_key``),
-``model`` (``LibvmafModel``, ``ScoreTransform``, the JSON log's tables, ``score_keys``,
+``model`` (``LibvmafModel``, ``ScoreTransform``, its features and scores in the JSON log, ``score_keys``,
 ``libvmaf_models_option``), ``reader`` (``load_model``, ``builtin_names``, the JSON and libsvm
-parsing). The vendored models stay in ``vmafdistill/libvmaf_models/`` (``MODEL_DIR``). Every name of
-the former single module ``vmafdistill.libvmaf_model`` is importable from here.
+parsing). The vendored models stay in ``vmafdistill/libvmaf_models/`` (``MODEL_DIR``). The log itself is
+read by ``vmafdistill.libvmaf_log``; this package's public names are importable from here.
 """
 
-from .model import (SINGLE_SCORE_KEY, LibvmafModel, ModelError, ScoreTransform, _log_table, _piecewise_linear,
-                    libvmaf_models_option, score_keys, scores_from_log)  # fmt: skip
-from .options import _CANONICAL_GROUPS, _EXTRACTORS, _PARSE, _SPEED, _alias, _extractor, _opt_text, log_key
-from .reader import (_LIBSVM_HEADER, MODEL_DIR, PHONE, _field, _is_list, _num, _parse_libsvm, _parse_model,
-                     _parse_transform, builtin_names, load_model)  # fmt: skip
+from .model import (SINGLE_SCORE_KEY, LibvmafModel, ModelError, ScoreTransform, libvmaf_models_option, score_keys,
+                    scores_from_log)  # fmt: skip
+from .options import log_key
+from .reader import MODEL_DIR, PHONE, builtin_names, load_model
 
 __all__ = ["MODEL_DIR", "PHONE", "SINGLE_SCORE_KEY", "LibvmafModel", "ModelError", "ScoreTransform", "builtin_names",
            "libvmaf_models_option", "load_model", "log_key", "score_keys", "scores_from_log"]  # fmt: skip

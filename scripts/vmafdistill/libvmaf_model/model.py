@@ -1,5 +1,5 @@
-"""One libvmaf SVM model evaluated in float64 (``LibvmafModel``, its ``ScoreTransform``), and the
-per-frame tables of libvmaf's JSON log (features, scores) with the ffmpeg ``model=`` option of a pass."""
+"""One libvmaf SVM model evaluated in float64 (``LibvmafModel``, its ``ScoreTransform``), its features and
+scores in libvmaf's JSON log (read by ``vmafdistill.libvmaf_log``) and the ffmpeg ``model=`` option of a pass."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ffmpeg import LibvmafLogError, escape_filter_value
+from ..filtergraph import escape_filter_value
+from ..libvmaf_log import log_table
 from .options import _CANONICAL_GROUPS, _alias, _extractor, _opt_text, log_key
 
 SINGLE_SCORE_KEY = "vmaf"  # libvmaf's per-frame score key for a model run without name=
@@ -78,22 +79,24 @@ class LibvmafModel:
     score_clip: tuple[float, float] | None
     chroma_correction: float | None
 
-    def _normalise(self, x: np.ndarray, i: int | slice = slice(1, None)) -> np.ndarray:
+    def normalise(self, x: np.ndarray, i: int | slice = slice(1, None)) -> np.ndarray:
+        """model_dict's linear rescale of raw values (feature columns by default; index 0: the score's)."""
         return self.slopes[i] * x + self.intercepts[i] if self.norm_type == "linear_rescale" else x
 
-    def _denormalise(self, x: np.ndarray, i: int | slice) -> np.ndarray:
+    def denormalise(self, x: np.ndarray, i: int | slice) -> np.ndarray:
+        """The inverse of ``normalise`` (normalised values back to raw ones)."""
         return (x - self.intercepts[i]) / self.slopes[i] if self.norm_type == "linear_rescale" else x
 
     def svm_inputs(self, features: np.ndarray) -> np.ndarray:
         """Raw features [N, F], model order -> the SVM's inputs (normalised, chroma-corrected)."""
-        x = self._normalise(np.asarray(features, dtype=np.float64))
+        x = self.normalise(np.asarray(features, dtype=np.float64))
         if self.chroma_correction is not None:
             g = next(i for i, f in enumerate(self.features) if "speed_chroma" in f)
             a = next(i for i, f in enumerate(self.features) if "adm3" in f)
             c = self.chroma_correction
-            corrected = self._normalise(-c * self._denormalise(x[:, a], a + 1) + c, g + 1)
+            corrected = self.normalise(-c * self.denormalise(x[:, a], a + 1) + c, g + 1)
             x = x.copy()
-            x[:, g] = np.where(self._denormalise(x[:, g], g + 1) == 0.0, corrected, x[:, g])
+            x[:, g] = np.where(self.denormalise(x[:, g], g + 1) == 0.0, corrected, x[:, g])
         return x
 
     def predict(self, features: np.ndarray, clip: bool = True, chunk: int = 65536, transform: bool = True) -> np.ndarray:
@@ -114,7 +117,7 @@ class LibvmafModel:
             x = self.svm_inputs(features[start : start + chunk])
             d2 = np.einsum("ij,ij->i", x, x)[:, None] - 2.0 * x @ sv.T + sv_sq[None, :]
             out[start : start + chunk] = np.exp(-self.gamma * np.maximum(d2, 0.0)) @ self.coef - self.rho
-        y = self._denormalise(out, 0)
+        y = self.denormalise(out, 0)
         if not transform:
             return y
         y = self.transform.apply(y)
@@ -157,7 +160,7 @@ class LibvmafModel:
         [0, 1]). speed_chroma's box is that of its SVM input: a raw 0 is replaced by the chroma
         correction before the SVM. No corpus involved.
         """
-        ends = self._denormalise(np.stack([self.support_vectors.min(0), self.support_vectors.max(0)]), slice(1, None))
+        ends = self.denormalise(np.stack([self.support_vectors.min(0), self.support_vectors.max(0)]), slice(1, None))
         perm = self.canonical_to_model()
         return ends.min(0)[perm], ends.max(0)[perm]
 
@@ -167,11 +170,12 @@ class LibvmafModel:
         `version=NAME` (built-in) or `path=FILE`, `enable_transform=true` for the phone transform,
         `name=` (the score's log key, default "vmaf") when given. Escaped for three parsers: libvmaf's
         key=value:key=value (av_dict_parse_string; a path's \\ ' : and blanks), the filter's options
-        and the filtergraph (`ffmpeg.escape_filter_value`). A path with '|' cannot be given.
+        and the filtergraph (`filtergraph.escape_filter_value`). A path with '|' cannot be given.
         """
-        return escape_filter_value(self._model_spec(name))
+        return escape_filter_value(self.model_spec(name))
 
-    def _model_spec(self, name: str | None) -> str:
+    def model_spec(self, name: str | None = None) -> str:
+        """The `model=` value before filtergraph escaping (libvmaf's key=value:key=value; `name`: the score's log key)."""
         if not self.version and "|" in str(self.path):
             raise ModelError(f"{self.path}: a model path containing '|' cannot be given to ffmpeg's libvmaf")
         spec = f"version={self.version}" if self.version else "path=" + re.sub(r"([\\':\s])", r"\\\1", str(self.path))
@@ -179,7 +183,7 @@ class LibvmafModel:
 
     def features_from_log(self, doc: dict, where: str = "libvmaf log") -> np.ndarray:
         """Per-frame features [frames, F], model order, from a parsed libvmaf JSON log."""
-        return _log_table(doc, self.log_keys(), where)
+        return log_table(doc, self.log_keys(), where)
 
     def frame_size_problem(self, width: int, height: int, pix_fmt: str = "yuv420p") -> str | None:
         """Why libvmaf cannot score this model on width x height frames (None when it can).
@@ -202,23 +206,9 @@ class LibvmafModel:
         return None
 
 
-def _log_table(doc: dict, keys: list[str], where: str) -> np.ndarray:
-    frames = doc.get("frames") if isinstance(doc, dict) else None
-    if not frames:
-        raise LibvmafLogError(f"{where}: libvmaf log has no frames")
-    table = np.empty((len(frames), len(keys)))
-    for i, frame in enumerate(frames):
-        metrics = frame.get("metrics", {})
-        missing = [k for k in keys if k not in metrics]
-        if missing:
-            raise LibvmafLogError(f"{where}: frame {i} lacks {', '.join(missing)}")
-        table[i] = [np.nan if metrics[k] is None else metrics[k] for k in keys]
-    return table
-
-
 def scores_from_log(doc: dict, key: str = SINGLE_SCORE_KEY, where: str = "libvmaf log") -> np.ndarray:
     """libvmaf's per-frame scores [frames] stored under `key` (see `score_keys`)."""
-    return _log_table(doc, [key], where)[:, 0]
+    return log_table(doc, [key], where)[:, 0]
 
 
 def score_keys(models: list[LibvmafModel]) -> list[str]:
@@ -232,7 +222,7 @@ def score_keys(models: list[LibvmafModel]) -> list[str]:
 def libvmaf_models_option(models: list[LibvmafModel]) -> str:
     """ffmpeg libvmaf `model=` value running several models in one pass, filtergraph-escaped:
     `version=A:name=A|version=B:name=B`; each score is logged under `score_keys(models)`."""
-    return escape_filter_value("|".join(m._model_spec(k) for m, k in zip(models, score_keys(models))))
+    return escape_filter_value("|".join(m.model_spec(k) for m, k in zip(models, score_keys(models))))
 
 
 __all__ = ["SINGLE_SCORE_KEY", "LibvmafModel", "ModelError", "ScoreTransform", "libvmaf_models_option", "score_keys",
