@@ -154,8 +154,8 @@ def test_a_row_with_a_non_finite_feature_scores_nan(student, features, name):
     assert st.available, st.reason
     got = st.engine.run(student, x)
     assert np.array_equal(np.isnan(got), np.isin(np.arange(len(x)), list(bad))), got
-    good = [i for i in range(len(x)) if i not in bad]
-    assert np.array_equal(got[good], st.engine.run(student, x[good]))
+    good = [i for i in range(len(x)) if i not in bad]  # (torch and onnx-reference are not batch-invariant)
+    assert np.abs(got[good] - st.engine.run(student, x[good])).max() <= 1e-4
 
 
 def test_simulated_bf16_engine_moves_scores(student, features):
