@@ -101,9 +101,9 @@ for _teacher in TEACHERS.values():
     if _bad:
         raise WorkflowError(
             f"corpus error: {_teacher.frame_size_problem(*_bad[0])}; clips of this size: "
-            + ", ".join(c.dis_rel for c in _CLIP_LIST if (c.width, c.height) == _bad[0])[
-                :500
-            ]
+            + ", ".join(
+                c.dis_rel for c in _CLIP_LIST if (c.width, c.height) == _bad[0]
+            )[:500]
             + " (choose another teacher, or score larger frames)"
         )
 
@@ -138,7 +138,9 @@ def get_clip_inputs(wildcards):
 
 def get_pass_inputs(wildcards):
     """The pass's input arguments (distorted, then reference), shell-quoted."""
-    return shlex.join(ffmpeg_lib.pass_inputs(ffmpeg_lib.ClipGeometry.of(CLIPS[wildcards.clip])))
+    return shlex.join(
+        ffmpeg_lib.pass_inputs(ffmpeg_lib.ClipGeometry.of(CLIPS[wildcards.clip]))
+    )
 
 
 def get_pass_graph(wildcards, output, threads):
@@ -162,7 +164,13 @@ EXTRACT_LOG = "logs/features/{clip}.log"
 def get_pass_explain(wildcards, output):
     """The command that names the input a failed pass could not use, shell-quoted."""
     c = CLIPS[wildcards.clip]
-    args = ["--clip", wildcards.clip, "--log", EXTRACT_LOG.format(clip=wildcards.clip), "--report"]
+    args = [
+        "--clip",
+        wildcards.clip,
+        "--log",
+        EXTRACT_LOG.format(clip=wildcards.clip),
+        "--report",
+    ]
     args += [f"{output.streams}.report", "--dis", c.dis_path, "--ref", c.ref_path]
     return shlex.join(EXPLAIN_PASS_FAILURE + args)
 
@@ -227,3 +235,62 @@ def fold_outputs(kind, archs):
 
 def get_external_models():
     return [os.path.abspath(p) for p in config.get("external_models", [])]
+
+
+# --- export and gate --------------------------------------------------------------------------
+def get_pretrained(wildcards):
+    """The pretrained states a fold job starts from (the archs it trains that have one)."""
+    archs = [wildcards.arch] if hasattr(wildcards, "arch") else ARCHS
+    return {
+        f"pretrained_{a}": f"results/teachers/{wildcards.teacher}/pretrain/{a}/seed{wildcards.seed}.pt"
+        for a in archs
+        if a in PRETRAINED_ARCHS
+    }
+
+
+TIERS = dict(config["tiers"])
+TIER_NAMES = list(TIERS)
+FINAL_SEED = SEEDS[0]
+TIER_ARCHS = sorted({spec["arch"] for spec in TIERS.values()})
+
+
+def get_model_config(wildcards):
+    """Per tier, the config that determines its model (its card's config_fingerprint hashes this)."""
+    return {
+        tier: {
+            "tier": tier,
+            **spec,
+            "hparams": ARCH_HPARAMS[wildcards.teacher][spec["arch"]],
+            "teacher": wildcards.teacher,
+            "seed": FINAL_SEED,
+            "val_fraction": config["val_fraction"],
+            "opset": config["opset"],
+            "features": list(TEACHERS[wildcards.teacher].features),
+        }
+        for tier, spec in TIERS.items()
+    }
+
+
+def get_final_pretrained(wildcards):
+    """The pretrained states of the tiers' archs that have one."""
+    return {
+        f"pretrained_{a}": f"results/teachers/{wildcards.teacher}/pretrain/{a}/seed{FINAL_SEED}.pt"
+        for a in TIER_ARCHS
+        if a in PRETRAINED_ARCHS
+    }
+
+
+def get_tier_fold_models(wildcards):
+    """A tier's fold models, one per held-out fold: fold id -> model.pt."""
+    spec = TIERS[wildcards.tier]
+    return {
+        f"fold_{fold}": f"results/teachers/{wildcards.teacher}/loso/{spec['arch']}/{spec['pooling']}/{fold}/seed{FINAL_SEED}/model.pt"
+        for fold in FOLD_IDS
+    }
+
+
+def teacher_files(pattern, **kw):
+    """`pattern` (with {teacher}, and {tier} when given) for every teacher (and tier), teacher-major."""
+    return expand(
+        f"results/teachers/{{teacher}}/{pattern}", teacher=TEACHER_NAMES, **kw
+    )

@@ -3,38 +3,6 @@
 # pretrained state) exported to one self-contained .onnx file with a model card.
 
 
-TIERS = dict(config["tiers"])
-TIER_NAMES = list(TIERS)
-FINAL_SEED = SEEDS[0]
-TIER_ARCHS = sorted({spec["arch"] for spec in TIERS.values()})
-
-
-def get_model_config(wildcards):
-    """Per tier, the config that determines its model (its card's config_fingerprint hashes this)."""
-    return {
-        tier: {
-            "tier": tier,
-            **spec,
-            "hparams": ARCH_HPARAMS[wildcards.teacher][spec["arch"]],
-            "teacher": wildcards.teacher,
-            "seed": FINAL_SEED,
-            "val_fraction": config["val_fraction"],
-            "opset": config["opset"],
-            "features": list(TEACHERS[wildcards.teacher].features),
-        }
-        for tier, spec in TIERS.items()
-    }
-
-
-def get_final_pretrained(wildcards):
-    """The pretrained states of the tiers' archs that have one."""
-    return {
-        f"pretrained_{a}": f"results/teachers/{wildcards.teacher}/pretrain/{a}/seed{FINAL_SEED}.pt"
-        for a in TIER_ARCHS
-        if a in PRETRAINED_ARCHS
-    }
-
-
 wildcard_constraints:
     tier="|".join(TIER_NAMES),
 
@@ -76,15 +44,6 @@ rule final_tiers:
         engine_tolerance=config["engine_tolerance"],
     script:
         "../scripts/final_tiers.py"
-
-
-def get_tier_fold_models(wildcards):
-    """A tier's fold models, one per held-out fold: fold id -> model.pt."""
-    spec = TIERS[wildcards.tier]
-    return {
-        f"fold_{fold}": f"results/teachers/{wildcards.teacher}/loso/{spec['arch']}/{spec['pooling']}/{fold}/seed{FINAL_SEED}/model.pt"
-        for fold in FOLD_IDS
-    }
 
 
 rule loso_tier:

@@ -14,11 +14,6 @@ GATE_THRESHOLDS = (
 )
 
 
-def teacher_files(pattern, **kw):
-    """`pattern` (with {teacher}, and {tier} when given) for every teacher (and tier), teacher-major."""
-    return expand(f"results/teachers/{{teacher}}/{pattern}", teacher=TEACHER_NAMES, **kw)
-
-
 rule gate:
     input:
         loso=teacher_files("loso/tiers/{tier}.parquet", tier=TIER_NAMES),

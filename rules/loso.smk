@@ -38,16 +38,6 @@ rule pretrain:
         "../scripts/pretrain.py"
 
 
-def get_pretrained(wildcards):
-    """The pretrained states a fold job starts from (the archs it trains that have one)."""
-    archs = [wildcards.arch] if hasattr(wildcards, "arch") else ARCHS
-    return {
-        f"pretrained_{a}": f"results/teachers/{wildcards.teacher}/pretrain/{a}/seed{wildcards.seed}.pt"
-        for a in archs
-        if a in PRETRAINED_ARCHS
-    }
-
-
 # config `loso_jobs`: `fold` (default) trains every arch of a fold in one job (one Python and torch
 # start-up per fold instead of per fold x arch); `fold_arch` keeps a job per fold x arch (more,
 # smaller jobs: for a cluster with many free cores).
