@@ -24,16 +24,16 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import polars as pl
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from vmafdistill.mathpaths import pin  # noqa: E402
 
-pin()
+pin()  # training: the pinned math paths, as the workflow's jobs (before numpy and torch load)
+
+import numpy as np  # noqa: E402
+import polars as pl  # noqa: E402
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
