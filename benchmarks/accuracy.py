@@ -98,11 +98,11 @@ def evaluate(frames: pl.DataFrame, pred: np.ndarray) -> dict:
     clip = (
         frames.select("clip_id", "vmaf").with_columns(pl.Series("p", pred))
         .group_by("clip_id", maintain_order=True).agg(pl.col("vmaf").mean(), pl.col("p").mean())
-    )  # fmt: skip
+    )
     clipped = (
         frames.select("clip_id").with_columns(pl.Series("p", np.clip(pred, 0.0, 100.0)))
         .group_by("clip_id", maintain_order=True).agg(pl.col("p").mean())
-    )  # fmt: skip
+    )
     per_clip = loso.metrics(clip["vmaf"].to_numpy(), clip["p"].to_numpy())
     return {
         "n_clips": clip.height,
@@ -167,7 +167,7 @@ def main() -> None:
     if d_frames is not None:
         lo, hi = s_frames.select(pl.col(FEATURES).min()), d_frames.select(pl.col(FEATURES).min())
         console.print("feature minima, tuning vs demo: " + ", ".join(
-            f"{f} {lo[f][0]:.3g} vs {hi[f][0]:.3g}" for f in FEATURES[:5]))  # fmt: skip
+            f"{f} {lo[f][0]:.3g} vs {hi[f][0]:.3g}" for f in FEATURES[:5]))
 
     # models
     models: list[tuple[str, str, Path]] = []
@@ -175,7 +175,7 @@ def main() -> None:
     notes += skipped
     tiers = [s for s in exported if s.teacher.name == teacher.name and s.pooling == "frame"]
     notes += [f"{s.path}: a student of {s.teacher.name} ({s.pooling} pooling), not compared here (benchmarks/unseen.py "
-              "takes every teacher)" for s in exported if s not in tiers]  # fmt: skip
+              "takes every teacher)" for s in exported if s not in tiers]
     if not tiers:
         notes.append(f"no exported vmaf_v0.6.1 tier in {args.export_dir}/ (run `snakemake export`): tier rows omitted")
     models += [(f"tier:{s.label}", "tier", s.path) for s in tiers]
@@ -194,7 +194,7 @@ def main() -> None:
                 pred, dep = scores(sess, frames)
                 dist = "-" if kind == "reference" else "out" if kind == "peer" else "in" if cname == "demo" else "tuning"
                 rows.append({"corpus": cname, "model": label, "kind": kind, "distribution": dist,
-                             **evaluate(frames, pred), "batch_dep": dep})  # fmt: skip
+                             **evaluate(frames, pred), "batch_dep": dep})
                 if cname == "tuning":
                     err = frames.select("clip_id", "hrc", "vmaf").with_columns(pl.Series("p", pred))
                     err = err.group_by("clip_id", "hrc").agg(
@@ -220,13 +220,13 @@ def main() -> None:
         for c, j in (("model", "left"), ("dist", "left"), ("clip RMSE", "right"), ("clip max", "right"),
                      ("clip PLCC", "right"), ("clip SROCC", "right"), ("frame RMSE", "right"),
                      ("frame max", "right"), ("batch dep", "right"), ("out 0-100", "right"),
-                     ("clip RMSE clipped", "right")):  # fmt: skip
+                     ("clip RMSE clipped", "right")):
             t.add_column(c, justify=j, no_wrap=c == "model")
         for r in sub.iter_rows(named=True):
             t.add_row(r["model"], r["distribution"], f"{r['clip_rmse']:.3f}", f"{r['clip_max_abs']:.3f}",
                       f"{r['clip_plcc']:.5f}", f"{r['clip_srocc']:.4f}", f"{r['frame_rmse']:.3f}",
                       f"{r['frame_max_abs']:.3f}", f"{r['batch_dep']:.1e}", str(r["out_of_range"]),
-                      f"{r['clip_rmse_clipped']:.3f}")  # fmt: skip
+                      f"{r['clip_rmse_clipped']:.3f}")
         console.print(t)
 
     hrc = pl.DataFrame(per_hrc).pivot(on="hrc", index="model", values="clip_max_abs", maintain_order=True)

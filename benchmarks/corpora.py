@@ -170,7 +170,7 @@ def check_disjoint(
 
 def _fields(s: demo.DemoSettings) -> dict:
     return {"w": s.width, "h": s.height, "fps": s.fps, "n": s.frames, "w4": s.width // 4 // 2 * 2,
-            "h4": s.height // 4 // 2 * 2}  # fmt: skip
+            "h4": s.height // 4 // 2 * 2}
 
 
 def reference_argv(exe: str, src: dict, s: demo.DemoSettings, out: str) -> list[str]:
@@ -187,7 +187,7 @@ def reference_argv(exe: str, src: dict, s: demo.DemoSettings, out: str) -> list[
     return [
         exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *inputs,
         "-vf", f"{vf},format=yuv420p", "-frames:v", str(s.frames), "-an", "-f", "rawvideo", out,
-    ]  # fmt: skip
+    ]
 
 
 def dis_rel(source: str, hrc: dict) -> str:
@@ -202,7 +202,7 @@ def hrc_argv(exe: str, ref: str, s: demo.DemoSettings, hrc: dict, out: str) -> l
         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{s.width}x{s.height}", "-r", str(s.fps), "-i", ref,
         *vf, *hrc["enc"], "-pix_fmt", hrc.get("pix_fmt", "yuv420p"), "-an",
         "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", out,
-    ]  # fmt: skip
+    ]
 
 
 def dataset_text(c: CorpusDef) -> str:
@@ -284,7 +284,7 @@ def _pass(exe: str, c: corpus.Clip, teachers: list[Teacher]) -> dict[str, pl.Dat
         out[t.name] = pl.DataFrame({
             "clip_id": [c.clip_id] * n, "source": [c.source] * n, "hrc": [hrc_of(c)] * n,
             "frame": np.arange(n, dtype=np.int32), **{f: feats[:, j] for j, f in enumerate(t.features)}, "vmaf": score,
-        })  # fmt: skip
+        })
     return out
 
 
@@ -321,4 +321,4 @@ def clip_table(frames: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.len().alias("n_frames"), pl.col("vmaf").mean().alias("vmaf"),
              pl.col("vmaf").min().alias("vmaf_min"), pl.col("vmaf").max().alias("vmaf_max"))
         .sort("clip_id")
-    )  # fmt: skip
+    )

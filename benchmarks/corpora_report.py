@@ -49,7 +49,7 @@ def describe(console: Console, cf: CorpusFrames) -> None:
     any_table = next(iter(cf.tables.values()))
     built = f"built now in {cf.build_s:.1f} s" if cf.built_now else f"cached (built in {cf.build_s:.1f} s)"
     measured = (f"measured now ({', '.join(cf.measured_now)}) in {max(cf.measure_s[n] for n in cf.measured_now):.1f} s"
-                if cf.measured_now else "all tables cached")  # fmt: skip
+                if cf.measured_now else "all tables cached")
     console.print(
         f"[bold]{c.name} corpus[/]: {any_table['clip_id'].n_unique()} clips = {len(c.sources)} sources x "
         f"{len(c.hrcs)} HRCs, {any_table.height} frames, {s.width}x{s.height} {s.fps} fps {s.seconds:g} s; "
@@ -61,7 +61,7 @@ def describe(console: Console, cf: CorpusFrames) -> None:
     for name, table in cf.tables.items():
         v = clip_table(table)["vmaf"]
         t.add_row(name, f"{v.min():.1f}", f"{v.quantile(0.1):.1f}", f"{v.median():.1f}", f"{v.quantile(0.9):.1f}",
-                  f"{v.max():.1f}", str((v < 20).sum()), str((v > 90).sum()), f"{cf.teacher_diff[name]:.1e}")  # fmt: skip
+                  f"{v.max():.1f}", str((v < 20).sum()), str((v > 90).sum()), f"{cf.teacher_diff[name]:.1e}")
     console.print(t)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 from corpora import (CACHE_DIR, DATASET_FILE, CorpusDef, binary_id, build, file_sha256, measure,
-                     teacher_diff)  # fmt: skip
+                     teacher_diff)
 from vmafdistill import atomic, corpus
 from vmafdistill.ffmpeg import ClipGeometry, libvmaf_argv
 from vmafdistill.libvmaf_model import libvmaf_models_option
@@ -51,7 +51,7 @@ class CorpusFrames:
 def frames(
     c: CorpusDef, exe: str, teachers: list[Teacher], *, workers: int = 2, rebuild: bool = False,
     cache_dir: Path = CACHE_DIR,
-) -> CorpusFrames:  # fmt: skip
+) -> CorpusFrames:
     """The corpus's per-frame table of each teacher, built and measured only when the cache lacks it.
 
     The clips live in `cache_dir/<name>-<key>/` (key: `CorpusDef.key`); each teacher's table in its
@@ -66,7 +66,7 @@ def frames(
         clips = build(c, folder, exe, workers=workers)
         build_s = time.perf_counter() - t0
         atomic.write_json(meta, {"key": key, "ffmpeg": binary_id(exe), "clips": len(clips), "build_s": build_s,
-                                 "workers": workers})  # fmt: skip
+                                 "workers": workers})
         built_now = True
     else:
         clips = corpus.load_corpus(str(folder), DATASET_FILE, default_fps=float(c.settings.fps))
@@ -88,5 +88,5 @@ def frames(
             atomic.write_parquet(folder / "frames" / f"{t.name}.parquet", new[t.name])
             atomic.write_json(folder / "frames" / f"{t.name}.json", {
                 "teacher": teacher_id(t), "measure_s": seconds, "max_diff": diff[t.name], "workers": workers,
-                "pass_teachers": [m.name for m in missing]})  # fmt: skip
+                "pass_teachers": [m.name for m in missing]})
     return CorpusFrames(c, key, folder, tables, build_s, measure_s, diff, built_now, [t.name for t in missing])

@@ -36,7 +36,7 @@ from vmafdistill import mathpaths  # noqa: E402
 
 ARCHS = ("nano", "mlp_64x2", "exact")
 AVX2_ONLY = {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
-             "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}  # fmt: skip
+             "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}
 AVX512 = {"MKL_CBWR": "AVX512", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX", "ATEN_CPU_CAPABILITY": "avx512"}
 #: name -> (pin?, outside environment); pinned and unpinned alternate (the timing pairs)
 ENVS: dict[str, tuple[bool, dict]] = {
@@ -75,7 +75,7 @@ def run(arch: str, pin: bool, outside: dict, quick: bool) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in TOUCHED}
     env.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **outside})
     argv = [sys.executable, "-c", WORKER, arch, "pin" if pin else "nopin", "quick" if quick else "default",
-            str(ROOT / "scripts")]  # fmt: skip
+            str(ROOT / "scripts")]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"{arch} ({'pinned' if pin else 'unpinned'}, {outside}): {proc.stderr[-2000:]}")
@@ -84,7 +84,7 @@ def run(arch: str, pin: bool, outside: dict, quick: bool) -> dict:
 
 def cpu_model() -> str:
     name = next((line.partition(":")[2].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")), platform.processor())  # fmt: skip
+                 if line.startswith("model name")), platform.processor())
     flags = mathpaths.cpu_flags()
     has = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
     return f"{name} ({', '.join(has) or 'no AVX2'})"
@@ -97,7 +97,7 @@ def main() -> int:
     args = ap.parse_args()
     print(f"CPU: {cpu_model()}; torch {metadata.version('torch')}, numpy {metadata.version('numpy')}; "
           f"{'quick budgets' if args.quick else 'default budgets'}; {time.strftime('%Y-%m-%d')}; "
-          f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+          f"load average {os.getloadavg()[0]:.1f}")
     if not mathpaths.in_scope():
         print("this machine is outside the pinned paths' scope (x86-64 with AVX2): the pin sets nothing here")
     print("pin: " + " ".join(f"{k}={v}" for k, v in mathpaths.PINS.items()))
@@ -123,7 +123,7 @@ def main() -> int:
               f"environments); unpinned equal to pinned: {[n for n, s in unpinned.items() if s == ref] or 'none'}; "
               f"unpinned AVX2-only outside differs from unpinned: "
               f"{'yes' if len(set(unpinned.values())) > 1 else 'no'}; training CPU pinned / unpinned "
-              f"{t_pin:.1f} / {t_free:.1f} s = {t_pin / t_free:.2f}x")  # fmt: skip
+              f"{t_pin:.1f} / {t_free:.1f} s = {t_pin / t_free:.2f}x")
     return 0
 
 

@@ -94,7 +94,7 @@ def main() -> None:
             with torch.no_grad():
                 outs = {k: m(torch.as_tensor(x, dtype=torch.float32, device=device)).float().cpu().numpy() for k, x in data.items()}
                 alone = np.array([m(torch.as_tensor(data["fixture"][i : i + 1], dtype=torch.float32, device=device)).item()
-                                  for i in range(len(data["fixture"]))], dtype=np.float32)  # fmt: skip
+                                  for i in range(len(data["fixture"]))], dtype=np.float32)
             res[f"torch {device} vs ORT CPU"] = {k: max_ulp(o, base[k]) for k, o in outs.items()} | {
                 "max_abs": max(float(np.max(np.abs(o.astype(np.float64) - base[k]))) for k, o in outs.items()),
                 "batch_of_1_vs_batch_fixture_ulp": max_ulp(alone, outs["fixture"]),

@@ -98,7 +98,7 @@ def run(cmd: list[str], cwd: Path | None = None, count: str | None = None) -> di
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mib": usage.ru_maxrss / 1024,
-            "rc": proc.returncode, "tail": "".join(tail[-200:]), "count": hits, "lines": lines}  # fmt: skip
+            "rc": proc.returncode, "tail": "".join(tail[-200:]), "count": hits, "lines": lines}
 
 
 def snakemake(work: Path, *args: str, count: str | None = None, snakefile: Path = ROOT / "Snakefile") -> dict:
@@ -166,7 +166,7 @@ def job_stats(text: str) -> dict[str, int]:
 def target_rules() -> tuple[str, set[str]]:
     """(gate or loso, rules without an action: not submitted to Slurm)."""
     proc = subprocess.run([str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"), "--list-target-rules"],
-                          capture_output=True, text=True, cwd="/tmp")  # fmt: skip
+                          capture_output=True, text=True, cwd="/tmp")
     target = "gate" if "gate" in proc.stdout.split() else "loso"
     norun = set()
     for smk in [ROOT / "Snakefile", *(ROOT / "rules").glob("*.smk")]:
@@ -197,7 +197,7 @@ def cprofile(work: Path, root: Path, target: str, top: int) -> str:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     cmd = [str(PYTHON), "-m", "cProfile", "-o", str(out), str(SNAKEMAKE), "--snakefile", str(ROOT / "Snakefile"),
-           "--directory", str(work), "-n", target, "--quiet", "rules", "--config", f"data_root={root}"]  # fmt: skip
+           "--directory", str(work), "-n", target, "--quiet", "rules", "--config", f"data_root={root}"]
     subprocess.run(cmd, cwd=work, capture_output=True, text=True)
     import io
 
@@ -232,16 +232,16 @@ def main() -> None:
     for n in args.sizes:
         root, gen_s = make_corpus(n)
         print(f"=== {n:,} clips, {N_SOURCES} sources ({root}; generated in {gen_s:.1f} s"
-              f"{', reused' if not gen_s else ''}); load average {os.getloadavg()[0]:.1f} ===")  # fmt: skip
+              f"{', reused' if not gen_s else ''}); load average {os.getloadavg()[0]:.1f} ===")
         cfg = ["--config", f"data_root={root}"]
         work = BASE / f"work-{n}"
         lc = load_corpus_alone(root)
         print(f"  load_corpus alone            {lc['load_s']:7.2f} s wall (python + import {lc['import_s']:.2f} s; "
-              f"process {lc['cpu']:.2f} s CPU, {lc['rss_mib']:.0f} MiB, {lc.get('clips')} clips)")  # fmt: skip
+              f"process {lc['cpu']:.2f} s CPU, {lc['rss_mib']:.0f} MiB, {lc.get('clips')} clips)")
 
         def show(label: str, r: dict, extra: str = "") -> None:
             print(f"  {label:<28} {r['wall']:7.2f} s wall {r['cpu']:7.2f} s CPU {r['rss_mib']:6.0f} MiB peak"
-                  f"  rc={r['rc']}{extra}")  # fmt: skip
+                  f"  rc={r['rc']}{extra}")
 
         parse = snakemake(work, "--list-rules", *cfg)
         show("parse (--list-rules)", parse)
@@ -254,7 +254,7 @@ def main() -> None:
         res["quiet"] = snakemake(work, "-n", target, "--quiet", "rules", *cfg)
         show(f"-n {target} --quiet rules", res["quiet"])
         res["grouped"] = snakemake(work, "-n", target, "--groups", *groups, "--group-components", f"extract={per_group}", *cfg,
-                                   count="Group job extract")  # fmt: skip
+                                   count="Group job extract")
         show(f"-n {target} --group-comp. {per_group}", res["grouped"])
         if not args.skip_toy:
             res["toy"] = toy_dry_run(root)
@@ -267,7 +267,7 @@ def main() -> None:
                 for key, w in walls.items():
                     res[key]["wall"] = sorted(w)[len(w) // 2]
                 print(f"  alternated {args.repeat}x: -n {target} {', '.join(f'{w:.1f}' for w in walls['plain'])} s; "
-                      f"toy {', '.join(f'{w:.1f}' for w in walls['toy'])} s (medians below)")  # fmt: skip
+                      f"toy {', '.join(f'{w:.1f}' for w in walls['toy'])} s (medians below)")
             if "plain" in res:
                 ratio = res["plain"]["wall"] / res["toy"]["wall"]
                 goal = {10_000: 10.0 / 6.2, 100_000: 90.0 / 57.0}.get(n)
@@ -284,7 +284,7 @@ def main() -> None:
         print(f"  jobs: {stats}")
         print(f"  Slurm submissions: without grouping {extract + others:,}; with extract={per_group}: "
               f"ceil({extract:,}/{per_group}) + {others} = {predicted:,}; the grouped dry run shows "
-              f"{res['grouped']['count']:,} 'Group job extract' (expected {math.ceil(extract / per_group):,})")  # fmt: skip
+              f"{res['grouped']['count']:,} 'Group job extract' (expected {math.ceil(extract / per_group):,})")
         q = res["quiet"]
         print(f"  where the CPU goes (quiet dry run {q['cpu']:.1f} s): startup {base['cpu']:.1f} s, "
               f"Snakefile parse incl. ingestion {parse['cpu'] - base['cpu']:.1f} s (load_corpus alone "

@@ -244,10 +244,10 @@ def main() -> None:
             ]
         table.add_row(*cells)
     console.print(f"inputs: real feature rows from {origin}; SVM ONNX (float32, opset 17) vs numpy teacher "
-                  f"(float64): max |diff| {diff.max():.2e} VMAF over {len(x64)} rows (tolerance {SVM_TOLERANCE:g})")  # fmt: skip
+                  f"(float64): max |diff| {diff.max():.2e} VMAF over {len(x64)} rows (tolerance {SVM_TOLERANCE:g})")
     console.print(table)
     console.print("spread = (max - min) / median rows/s across rounds; 'x svm-onnx' = median of per-round ratios. "
-                  f"Timing loop {wall:.1f} s. svm-numpy bytes: '-' (the teacher's parameters are libvmaf's vmaf_v0.6.1.json, vendored in scripts/vmafdistill/libvmaf_models/).")  # fmt: skip
+                  f"Timing loop {wall:.1f} s. svm-numpy bytes: '-' (the teacher's parameters are libvmaf's vmaf_v0.6.1.json, vendored in scripts/vmafdistill/libvmaf_models/).")
     for note in notes:
         console.print(f"note: {note}")
 

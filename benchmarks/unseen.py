@@ -80,18 +80,18 @@ def main() -> None:
     rows = [evaluate(s, cf.tables[s.teacher.name]) for s in students + peers]
     t = Table(title="UNSEEN corpus: each student vs its teacher's libvmaf score (VMAF points; out of distribution)")
     for col in ("teacher", "student", "pooling", "clips", "clip RMSE", "clip max", "worst clip (teacher -> student)",
-                "frame max", "file"):  # fmt: skip
+                "frame max", "file"):
         t.add_column(col, justify="left" if col in ("teacher", "student", "file", "pooling") else "right")
     for r in rows:
         frame_max = "-" if r["frame_max_abs"] is None else f"{r['frame_max_abs']:.3f}"
         t.add_row(r["teacher"], r["student"], r["pooling"], str(r["clips"]), f"{r['clip_rmse']:.3f}",
                   f"{r['clip_max_abs']:.3f}",
                   f"{r['worst_clip']} ({r['worst_clip_teacher']:.2f} -> {r['worst_clip_pred']:.2f})", frame_max,
-                  _shown(Path(r["file"])))  # fmt: skip
+                  _shown(Path(r["file"])))
     console.print(t)
     schema = {"teacher": pl.String, "student": pl.String, "kind": pl.String, "pooling": pl.String, "file": pl.String,
               "clips": pl.Int64, "clip_rmse": pl.Float64, "clip_max_abs": pl.Float64, "worst_clip": pl.String,
-              "worst_clip_teacher": pl.Float64, "worst_clip_pred": pl.Float64, "frame_max_abs": pl.Float64}  # fmt: skip
+              "worst_clip_teacher": pl.Float64, "worst_clip_pred": pl.Float64, "frame_max_abs": pl.Float64}
     atomic.write_csv(args.csv, pl.DataFrame(rows, schema=schema))
     console.print(f"wrote {args.csv}")
     for note in notes:

@@ -52,7 +52,7 @@ SOURCES: tuple[dict, ...] = (
     {"name": "Wheel", "kind": "colour wheel rotating (real image; saturated smooth chroma)",
      "package": "scikit-image", "file": "skimage/data/color.png",
      "vf": "scale={h}:{h}:flags=bicubic,pad={w}:{h}:(ow-iw)/2:0,rotate=a=1.2*t:c=black"},
-)  # fmt: skip
+)
 
 HRCS: tuple[dict, ...] = (
     {"name": "av1svt-crf63", "kind": "AV1 (SVT-AV1) at its coarsest CRF: a very low rate", "vf": "",
@@ -78,7 +78,7 @@ HRCS: tuple[dict, ...] = (
      "enc": LOSSLESS, "ext": "mkv"},
     {"name": "chroma-shift", "kind": "chroma-only damage: chroma planes shifted 8 pixels (lossless)",
      "vf": "chromashift=cbh=8:crv=8", "enc": LOSSLESS, "ext": "mkv"},
-)  # fmt: skip
+)
 
 UNSEEN = CorpusDef(
     name="unseen",

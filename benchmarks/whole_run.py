@@ -39,7 +39,7 @@ KIND = {"demo_source": "encoding", "demo_dataset": "encoding", "extract_features
         "ffmpeg_check": "libvmaf", "golden_fixture": "libvmaf", "features_table": "tables",
         "pretrain": "training", "train_fold": "training", "train_student": "training", "final_tiers": "training",
         "loso_summary": "tables", "loso_tier": "export and gate",
-        "gate": "export and gate"}  # fmt: skip
+        "gate": "export and gate"}
 CPU_LINE = re.compile(r"job CPU ([\d.]+) s, [^,]*? ([\d.]+) s, start-up")
 
 
@@ -78,7 +78,7 @@ def jobs_table(work: Path) -> pl.DataFrame:
         m = CPU_LINE.search(log.read_text())
         if m:
             rows.append({"rule": "pretrain", "job": str(log.relative_to(work)), "wall_s": float(m.group(1)),
-                         "cpu_s": float(m.group(1))})  # fmt: skip
+                         "cpu_s": float(m.group(1))})
     return pl.DataFrame(rows)
 
 
@@ -89,7 +89,7 @@ def training_shares(work: Path) -> pl.DataFrame:
         if m:
             total, train = float(m.group(1)), float(m.group(2))
             rows.append({"job": str(log.relative_to(work / "logs")), "job_cpu_s": total, "training_cpu_s": train,
-                         "startup_share": 1 - train / total if total else 0.0})  # fmt: skip
+                         "startup_share": 1 - train / total if total else 0.0})
     return pl.DataFrame(rows)
 
 
@@ -103,7 +103,7 @@ def main() -> None:
     work.mkdir(parents=True)
     t0 = time.perf_counter()
     proc = subprocess.run([*SNAKEMAKE, "--directory", str(work), "--cores", str(args.cores), "gate"],
-                          capture_output=True, text=True)  # fmt: skip
+                          capture_output=True, text=True)
     whole = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"the run failed:\n{proc.stderr[-3000:]}")
@@ -130,7 +130,7 @@ def main() -> None:
     if shares.height:
         worst = shares.sort("startup_share", descending=True).row(0, named=True)
         print(f"\ntraining jobs: {shares.height}; start-up share median {shares['startup_share'].median():.0%}, "
-              f"worst {worst['startup_share']:.0%} ({worst['job']}; target <= 25%)")  # fmt: skip
+              f"worst {worst['startup_share']:.0%} ({worst['job']}; target <= 25%)")
         print(shares.sort("startup_share", descending=True))
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

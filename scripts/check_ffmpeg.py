@@ -16,7 +16,7 @@ teachers = [load_teacher(*spec) for spec in snakemake.params.teachers]
 try:
     info = check_libvmaf(snakemake.params.ffmpeg, snakemake.params.origin)
     info["teachers"] = {t.name: check_teacher_features(snakemake.params.ffmpeg, t, snakemake.params.origin)
-                        for t in teachers}  # fmt: skip
+                        for t in teachers}
 except FFmpegError as exc:
     fail(log, str(exc))
 log.info(f"ffmpeg with libvmaf: {info['ffmpeg']} ({info['origin']}); {info['ffmpeg_version']}")

@@ -34,7 +34,7 @@ features_sha = table_sha256(snakemake.input.frames)
 pretrained = {k.removeprefix("pretrained_"): v for k, v in snakemake.input.items() if k.startswith("pretrained_")}
 # the outputs, by tier (the order the rule's expand() writes them)
 paths = {name: outs for name, outs in zip(p.tiers, zip(snakemake.output.weights, snakemake.output.onnx,
-                                                        snakemake.output.cards))}  # fmt: skip
+                                                        snakemake.output.cards))}
 for name, spec in p.tiers.items():
     try:
         tier = ex.TierSpec.from_config(name, spec)
@@ -46,7 +46,7 @@ for name, spec in p.tiers.items():
         model, meta, history = train_final(
             tier, hparams, clips, frames, int(p.seed), float(p.val_fraction), init,
             progress=lambda s, loss, val: bar.advance(f"step {s} loss {loss:.4g} val {val:.4g}", steps=0),
-        )  # fmt: skip
+        )
     meta["features_sha256"] = features_sha
     pt, onnx_out, card_out = paths[name]
     save_student(pt, model, tier.arch, hparams, meta)
@@ -56,7 +56,7 @@ for name, spec in p.tiers.items():
             frames=frames, clips=clips, features_sha=features_sha, summary=summary, folds=folds, fixture=fixture,
             opset=int(p.opset), model_config=dict(p.model_config[name]), engines_required=tuple(p.engines_required),
             pt_path=pt, engine_tolerance=float(p.engine_tolerance),
-        )  # fmt: skip
+        )
         data, card = export_tier(tier=tier, model=model, hparams=hparams, train_meta=meta, inputs=inputs)
     except ex.ExportError as exc:
         fail(log, str(exc))

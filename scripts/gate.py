@@ -29,7 +29,7 @@ for k, (name, spec) in enumerate(p.teachers.items()):  # the rule's inputs: teac
         cards=dict(zip(tiers, map(Path, i.cards[sl]))), frames=Path(i.frames[k]), teacher_check=Path(i.teacher_check[k]),
         golden_record=Path(i.golden_record), golden_run=Path(i.golden_run),
         self_pairs_in_metrics=bool(p.self_pairs_in_metrics), teacher=load_teacher(*spec),
-    ))  # fmt: skip
+    ))
 checks, tables = gate.run_teachers(per_teacher, thresholds)
 report = gate.report(checks, thresholds, per_teacher, tables)
 markdown = gate.report_markdown(report)
@@ -48,7 +48,7 @@ if failed:
         log.error(escape(f"{c.label}: {c.detail}"))
     failed_names = ", ".join(c.label for c in failed)
     fail(log, escape(f"gate FAILED ({names}): {len(failed)} of {len(checks)} checks failed: {failed_names}; report kept "
-                     f"in {snakemake.log.report_md}"))  # fmt: skip
+                     f"in {snakemake.log.report_md}"))
 warn_note = f" with {len(warned)} WARNING(S) above" if warned else ""
 log.info(escape(f"gate PASSED ({names}){warn_note}: {len(checks)} checks; report in {snakemake.output.md}"))
 log.close()

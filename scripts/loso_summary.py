@@ -29,7 +29,7 @@ for model_path in snakemake.params.external:
     width = input_width(model_path)
     if width is not None and width != len(features):  # another teacher family's contract ([N, 6] vs [N, 4])
         log.info(f"external model {model_path} takes {width} features, teacher {snakemake.params.teacher} gives "
-                 f"{len(features)}: not scored for it")  # fmt: skip
+                 f"{len(features)}: not scored for it")
         continue
     try:
         ids = tuple(sorted(clips["clip_id"]))
@@ -43,7 +43,7 @@ for model_path in snakemake.params.external:
             pl.Series("teacher", c["vmaf"].to_numpy()),
             pl.Series("student", student), pl.lit(f"external:{name}").alias("model"),
             pl.lit(name).alias("arch"), pl.lit("frame").alias("pooling"), pl.lit(0, dtype=pl.Int64).alias("seed"),
-        )  # fmt: skip
+        )
     )
 predictions = pl.concat(parts, how="diagonal_relaxed")
 if not snakemake.params.self_pairs_in_metrics:
@@ -55,7 +55,7 @@ write_csv(snakemake.output.folds, folds)
 write_csv(snakemake.output.summary_csv, summary)
 write_parquet(snakemake.output.summary_parquet, summary)
 write_text(snakemake.output.summary_md, f"# LOSO summary (held-out clips, student vs {snakemake.params.teacher})\n\n"
-           + summary_markdown(summary))  # fmt: skip
+           + summary_markdown(summary))
 residuals(predictions, snakemake.output.residuals, snakemake.params.teacher)
 fold_plcc(folds, snakemake.output.fold_plcc)
 
@@ -66,7 +66,7 @@ for r in summary.iter_rows(named=True):
     table.add_row(
         r["model"], r["pooling"], f"{r['plcc_mean']:.5f} ± {r['plcc_std']:.5f}", f"{r['srocc_mean']:.4f}",
         f"{r['krocc_mean']:.4f}", f"{r['rmse_mean']:.3f} ± {r['rmse_std']:.3f}", f"{r['max_abs_error']:.3f}",
-    )  # fmt: skip
+    )
 log.console.print(table)
 log.plain(summary_markdown(summary))
 log.close()

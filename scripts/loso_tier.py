@@ -34,12 +34,12 @@ for fold in snakemake.params.folds:  # each fold's model, input fold_<fold>
     f = make_fold(clips, snakemake.params.folds[fold], float(snakemake.params.val_fraction))
     test = clips.filter(pl.col("clip_id").is_in(list(f.test_clips))).sort("clip_id")
     student = clip_predictions(lambda x: onnxrun.predict(data, x), tier.pooling, f.test_clips, clips, frames,
-                               teacher.features)  # fmt: skip
+                               teacher.features)
     parts.append(test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
         pl.lit(tier.name).alias("tier"), pl.lit(tier.arch).alias("arch"), pl.lit(tier.pooling).alias("pooling"),
         pl.lit(tier.precision).alias("precision"), pl.lit(int(blob["meta"]["seed"])).alias("seed"),
         pl.lit(fold).alias("fold"), pl.Series("teacher", test["vmaf"].to_numpy()), pl.Series("student", student),
-    ))  # fmt: skip
+    ))
 out = pl.concat(parts).sort(["fold", "clip_id"])
 write_parquet(snakemake.output[0], out)
 err = (out["student"] - out["teacher"]).abs()

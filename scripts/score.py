@@ -57,7 +57,7 @@ def raw_frames(path: str | Path, width: int, height: int, pix_fmt: str, flag: st
     n, rest = divmod(size, fb)
     if size == 0 or rest:
         raise ScoreError(f"{path}: {size} bytes is not a whole number of {width}x{height} {pix_fmt} frames "
-                         f"({fb} bytes each); check {flag} and --pix-fmt")  # fmt: skip
+                         f"({fb} bytes each); check {flag} and --pix-fmt")
     return n
 
 
@@ -80,7 +80,7 @@ def geometry(args: argparse.Namespace, exe: str) -> tuple[ClipGeometry, dict]:
         if not Path(path).is_file():
             raise ScoreError(f"no such file: {path}")
     probes = {p: probe_stream(exe, str(p), role) for p, raw, role in
-              ((args.ref, ref_raw, "the reference"), (args.dis, dis_raw, "the distorted clip")) if not raw}  # fmt: skip
+              ((args.ref, ref_raw, "the reference"), (args.dis, dis_raw, "the distorted clip")) if not raw}
     if ref_raw:
         if not (args.width and args.height):
             raise ScoreError(f"{args.ref} is raw YUV (no header): pass --width and --height (and --pix-fmt)")
@@ -100,7 +100,7 @@ def geometry(args: argparse.Namespace, exe: str) -> tuple[ClipGeometry, dict]:
     clip = ClipGeometry(
         ref_path=str(Path(args.ref).resolve()), dis_path=str(Path(args.dis).resolve()), width=w, height=h,
         pix_fmt=pix_fmt, fps=fps, ref_is_raw=ref_raw, dis_is_raw=dis_raw, dis_width=dw, dis_height=dh,
-    )  # fmt: skip
+    )
     return clip, {"fps": fps, "pix_fmt": pix_fmt}
 
 
@@ -130,7 +130,7 @@ def run_libvmaf(exe: str, clip: ClipGeometry, declared: dict, teacher=None) -> P
         ref_is_raw=clip.ref_is_raw, fps=declared["fps"], pix_fmt=declared["pix_fmt"],
         fps_hint="drop --fps (the container's rate is used) or pass the clip's own rate",
         pix_fmt_hint="drop --pix-fmt (the container's own is used) or pass the reference's own",
-    )  # fmt: skip
+    )
     if problems:
         raise ScoreError("; ".join(problems))
     return res
@@ -156,7 +156,7 @@ def open_engine(name: str, model: str | Path) -> tuple[en.Engine, str | None]:
         return eng, None
     fix = f"; {eng.fix}" if eng.fix else ""
     return eng, (f"engine {name} computes in {eng.precision()} on this machine, not float32: scores are rounded "
-                 f"(bf16: 8 significant bits, steps of 0.25-0.5 VMAF above 64){fix}")  # fmt: skip
+                 f"(bf16: 8 significant bits, steps of 0.25-0.5 VMAF above 64){fix}")
 
 
 def student_scores(model: str | Path, feats: np.ndarray, engine: en.Engine) -> tuple[np.ndarray, float, str]:
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         from vmafdistill.atomic import write_csv
 
         out = pl.DataFrame({"frame": np.arange(len(scores)), **{f: feats[:, j] for j, f in enumerate(teacher.features)},
-                            "teacher": scores, "student": student})  # fmt: skip
+                            "teacher": scores, "student": student})
         write_csv(args.frames, out)
         err.print(f"per-frame scores written to {args.frames}")
     return 0

@@ -28,7 +28,7 @@ fold = make_fold(clips, held_out, float(snakemake.params.val_fraction))  # asser
 features_sha = table_sha256(snakemake.input.frames)
 test = clips.filter(pl.col("clip_id").is_in(list(fold.test_clips))).sort("clip_id")
 pretrained = {a: snakemake.input[f"pretrained_{a}"] for a in snakemake.params.archs
-              if f"pretrained_{a}" in snakemake.input.keys()}  # fmt: skip
+              if f"pretrained_{a}" in snakemake.input.keys()}
 train_cpu = 0.0
 # the outputs, arch-major then pooling (the order the rule's expand() writes them)
 pairs = [(a, p) for a in snakemake.params.archs for p in snakemake.params.poolings]
@@ -46,7 +46,7 @@ for arch in snakemake.params.archs:
             model, history = train_fold(
                 arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
                 progress=lambda s, loss, val: bar.advance(f"step {s} loss {loss:.4g} val {val:.4g}", steps=0),
-            )  # fmt: skip
+            )
         student = clip_predictions(lambda x: predict(model, x), pooling, fold.test_clips, clips, frames, features)
         out = test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
             pl.lit(arch).alias("arch"),
@@ -61,7 +61,7 @@ for arch in snakemake.params.archs:
             "fold": fold_name, "held_out": held_out, "pooling": pooling, "seed": seed,
             "train_clips": list(fold.train_clips), "val_clips": list(fold.val_clips),
             "features_sha256": features_sha, "history": {k: v for k, v in history.items() if not isinstance(v, list)},
-        }  # fmt: skip
+        }
         save_student(model_out, model, arch, hparams, meta)
         train_cpu += float(history.get("cpu_s", 0.0))
         rmse = float(((out["student"] - out["teacher"]) ** 2).mean() ** 0.5)

@@ -77,10 +77,10 @@ def test_frame_count_mismatch_of_a_container_is_an_error(base_corpus, tmp_path):
     assert proc.returncode != 0
     log = (work / "logs/teachers/vmaf_v0.6.1/features_table.log").read_text()
     shorter = ("error: clip dis__Carphone_libx264_crf26_160x96: the distorted clip dis/Carphone_libx264_crf26_160x96.mp4 "
-               f"has 6 frames but its reference ref/Carphone_{FPS}fps.yuv has 10; ")  # fmt: skip
+               f"has 6 frames but its reference ref/Carphone_{FPS}fps.yuv has 10; ")
     stopped = ("error: clip dis__Bikes_cut60: the distorted clip dis/Bikes_cut60.mkv is cut short or damaged: decoding "
                f"stopped after 5 of 10 frames (the count its container declares); its reference ref/Bikes_{FPS}fps.yuv "
-               "has 10")  # fmt: skip
+               "has 10")
     for text in (log, proc.stderr):
         (a,) = [x for x in text.splitlines() if "clip dis__Carphone_libx264_crf26_160x96:" in x]
         (b,) = [x for x in text.splitlines() if "clip dis__Bikes_cut60:" in x]
@@ -107,7 +107,7 @@ UNUSABLE = [
     ("dis/Carphone_vs_cut40.mp4", "ref/Carphone_cut40.mkv", "the reference",
      "is cut short or damaged: decoding stopped after 0 of 10 frames (ffmpeg: File ended prematurely"),
     ("dis/Carphone_vs_audio.mp4", "ref/Carphone_audio.mp4", "the reference", "has no video stream (its streams: audio aac)"),
-]  # fmt: skip
+]
 GOOD = {"Bikes": "dis/Bikes_libx264_crf26_160x96.mp4", "Carphone": "dis/Carphone_libx264_crf26_160x96.mp4"}
 
 
@@ -209,9 +209,9 @@ def test_score_names_an_unusable_input_in_one_line(unusable_corpus, model, dis, 
         pair = ["--ref", unusable_corpus / bad, "--dis", unusable_corpus / GOOD[source]]
     else:
         pair = ["--ref", unusable_corpus / f"ref/{source}_{FPS}fps.yuv", "--dis", unusable_corpus / bad,
-                "--width", W, "--height", H]  # fmt: skip
+                "--width", W, "--height", H]
     proc = subprocess.run([sys.executable, str(ROOT / "scripts/score.py"), "--model", str(model), *map(str, pair)],
-                          capture_output=True, text=True)  # fmt: skip
+                          capture_output=True, text=True)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     (shown,) = [x for x in proc.stderr.splitlines() if x.startswith("error: ")]
     assert shown.startswith(f"error: {role} {unusable_corpus / bad} {reason}")
@@ -221,11 +221,11 @@ def test_score_names_a_clip_cut_short(unusable_corpus, model):
     """ffmpeg decodes 5 of the 10 frames the container declares, without an error: the pair check says so."""
     ref, dis = unusable_corpus / f"ref/Bikes_{FPS}fps.yuv", unusable_corpus / "Bikes_cut60.mkv"
     proc = subprocess.run([sys.executable, str(ROOT / "scripts/score.py"), "--model", str(model), "--ref", str(ref),
-                           "--dis", str(dis), "--width", str(W), "--height", str(H)], capture_output=True, text=True)  # fmt: skip
+                           "--dis", str(dis), "--width", str(W), "--height", str(H)], capture_output=True, text=True)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     (shown,) = [x for x in proc.stderr.splitlines() if x.startswith("error: ")]
     assert shown == (f"error: the distorted clip {dis} is cut short or damaged: decoding stopped after 5 of 10 frames "
-                     f"(the count its container declares); its reference {ref} has 10")  # fmt: skip
+                     f"(the count its container declares); its reference {ref} has 10")
 
 
 def test_missing_ffmpeg_is_named(base_corpus, tmp_path):

@@ -38,7 +38,7 @@ SMALL = {
                                           demo.DemoSettings(SIDE, SIDE, 25, 10 / 25)),
     "unseen": unseen_corpus.UNSEEN.subset(("Mandelbrot", "Coins"), ("xvid-q31-q", "vvc-qp51", "crush-3bit"),
                                           demo.DemoSettings(SIDE, SIDE, 24, 10 / 24)),
-}  # fmt: skip
+}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_corpora_share_no_source_and_no_hrc_kind():
     demo_cfg = yaml.safe_load((ROOT / "config.yaml").read_text())["demo"]
     tuning, unseen = tuning_corpus.TUNING, unseen_corpus.UNSEEN
     kinds = {"demo": corpora.demo_kinds(demo_cfg), "tuning": corpora.corpus_kinds(tuning),
-             "unseen": corpora.corpus_kinds(unseen)}  # fmt: skip
+             "unseen": corpora.corpus_kinds(unseen)}
     allowed = {("demo", "tuning"): tuning_corpus.SHARED_WITH_DEMO}  # x264 CRF 51 at quarter size, nothing else
     corpora.check_disjoint(kinds, allowed)
     assert kinds["demo"][1] & kinds["tuning"][1] == tuning_corpus.SHARED_WITH_DEMO == {"codec:libx264"}
@@ -149,7 +149,7 @@ def test_students_are_paired_with_their_teacher_and_scored_per_clip(built, tmp_p
     model = onnx.load(path)
     onnx.helper.set_model_props(model, {"vmafdistill.teacher": v061.name, "vmafdistill.tier": "svm",
                                         "vmafdistill.pooling": "frame", "vmafdistill.features": ",".join(v061.features),
-                                        "vmafdistill.libvmaf_model": "version=vmaf_v0.6.1"})  # fmt: skip
+                                        "vmafdistill.libvmaf_model": "version=vmaf_v0.6.1"})
     onnx.save(model, path)
     onnx.save(onnx.load(path), tmp_path / "exports" / "sub" / "bare.onnx")  # same graph...
     bare = onnx.load(tmp_path / "exports" / "sub" / "bare.onnx")

@@ -26,11 +26,11 @@ SCRIPTS = ROOT / "scripts"
 
 #: as on an AVX2-only CPU: every library restricted to its AVX2 path from outside
 AVX2_OUTSIDE = {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
-                "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}  # fmt: skip
+                "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}
 #: other paths asked for from outside: MKL's AVX-512 branch, ATen's scalar kernels, numpy's enable
 #: list, oneDNN's widest ISA (training switches torch's oneDNN off)
 OTHER_OUTSIDE = {"MKL_CBWR": "AVX512", "ATEN_CPU_CAPABILITY": "default", "NPY_ENABLE_CPU_FEATURES": "X86_V3",
-                 "ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"}  # fmt: skip
+                 "ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"}
 #: every variable either set above or pinned (cleared from the test's own environment first)
 TOUCHED = {*mathpaths.PINS, *mathpaths.UNSET, *AVX2_OUTSIDE, *OTHER_OUTSIDE}
 
@@ -81,7 +81,7 @@ def _train(runs: dict[str, tuple[str, dict]]) -> dict[str, dict]:
     results = {}
     for name, (mode, outside) in runs.items():
         procs[name] = subprocess.Popen([sys.executable, "-c", WORKER, mode, str(SCRIPTS)], env=_env(outside),
-                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if len(procs) - len(results) >= 2:
             results.update(_wait(procs, results))
     results.update(_wait(procs, results))
@@ -102,7 +102,7 @@ def _wait(procs: dict, done: dict) -> dict[str, dict]:
 @pytest.mark.skipif(not mathpaths.in_scope(), reason="pinned paths are claimed on x86-64 CPUs with AVX2 only")
 def test_training_bytes_do_not_depend_on_outside_paths():
     runs = {"pinned": ("pin", {}), "pinned, AVX2 outside": ("pin", AVX2_OUTSIDE),
-            "pinned, other paths outside": ("pin", OTHER_OUTSIDE)}  # fmt: skip
+            "pinned, other paths outside": ("pin", OTHER_OUTSIDE)}
     avx512 = "avx512f" in mathpaths.cpu_flags()
     if avx512:  # where the default paths are not the AVX2 ones: without the pin the restriction shows
         runs.update({"unpinned": ("nopin", {}), "unpinned, AVX2 outside": ("nopin", AVX2_OUTSIDE)})
@@ -123,7 +123,7 @@ def test_training_bytes_do_not_depend_on_outside_paths():
 def test_pin_refuses_a_library_loaded_with_other_paths():
     code = (f"import sys; sys.path.insert(0, {str(SCRIPTS)!r}); import numpy; from vmafdistill import mathpaths\n"
             "try:\n    mathpaths.pin()\nexcept mathpaths.PinError as exc:\n    print('refused', exc)\n"
-            "else:\n    print('pinned')")  # fmt: skip
+            "else:\n    print('pinned')")
     run = lambda env: subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)  # noqa: E731
     late = run(_env({"MKL_CBWR": "AVX512"}))
     assert late.returncode == 0, late.stderr
@@ -152,7 +152,7 @@ def _pins_first(path) -> str | None:
         i += 1
     first = body[i] if i < len(body) else None
     if not (isinstance(first, ast.ImportFrom) and first.module == "vmafdistill.mathpaths"
-            and "pin" in [a.name for a in first.names]):  # fmt: skip
+            and "pin" in [a.name for a in first.names]):
         return f"line {getattr(first, 'lineno', '?')}: {ast.unparse(first) if first else 'end'} before the pin"
     call = body[i + 1] if i + 1 < len(body) else None
     if not (isinstance(call, ast.Expr) and isinstance(call.value, ast.Call) and ast.unparse(call.value) == "pin()"):
@@ -169,7 +169,7 @@ def test_every_entry_script_pins_first():
     problems = {p.name: why for p in scripts if (why := _pins_first(p)) is not None}
     assert not problems, problems
     rule_scripts = {line.split('"')[1].removeprefix("../scripts/") for smk in (ROOT / "rules").glob("*.smk")
-                    for line in smk.read_text().splitlines() if line.strip().startswith('"../scripts/')}  # fmt: skip
+                    for line in smk.read_text().splitlines() if line.strip().startswith('"../scripts/')}
     assert rule_scripts and rule_scripts <= {p.name for p in scripts}, rule_scripts
 
 

@@ -82,7 +82,7 @@ def test_clip_jobs_stay_lean_and_group_only_on_slurm(target, tiny_root, tmp_path
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
     group, per_group = profile["groups"]["extract_features"], profile["group-components"]["extract"]
     proc = snakemake(work, "-n", target, "--config", f"data_root={tiny_root}",
-                     "--groups", f"extract_features={group}", "--group-components", f"{group}={per_group}")  # fmt: skip
+                     "--groups", f"extract_features={group}", "--group-components", f"{group}={per_group}")
     assert proc.returncode == 0, proc.stderr[-3000:]
     groups = (proc.stdout + proc.stderr).count(f"Group job {group}")
     assert groups == math.ceil(len(blocks) / per_group), groups

@@ -49,7 +49,7 @@ def _ort_build_lacks(name: str) -> bool:
 def test_import_loads_no_engine():
     code = "import sys, vmafdistill.engines; print(sorted({m.split('.')[0] for m in sys.modules}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")}).stdout  # fmt: skip
+                         env={**os.environ, "PYTHONPATH": str(ROOT / "scripts")}).stdout
     for heavy in ("onnxruntime", "onnx", "openvino", "tract", "torch", "polars"):
         assert f"'{heavy}'" not in out
 
@@ -94,7 +94,7 @@ def test_compare_self_is_zero(student, features):
     out = E.get_engine("ort-cpu").run(student, features)  # a sanity check of compare, not a claimed result
     c = E.compare(out, out.copy())
     assert c == {"rows": len(out), "max_ulp": 0.0, "p99_ulp": 0.0, "max_abs_diff": 0.0, "mean_abs_diff": 0.0,
-                 "nan_rows": 0}  # fmt: skip
+                 "nan_rows": 0}
 
 
 def test_missing_engines_are_not_checked(student, tmp_path):
@@ -125,7 +125,7 @@ def test_provider_falling_back_to_cpu_is_not_checked(student, tmp_path, monkeypa
         class InferenceSession(_ort.InferenceSession):
             def __init__(self, path, sess_options=None, providers=None):
                 super().__init__(path, sess_options=sess_options, providers=["CPUExecutionProvider"])
-    '''))  # fmt: skip
+    '''))
     monkeypatch.syspath_prepend(str(tmp_path))
     eng = E.OrtEngine("CUDAExecutionProvider", module="fake_ort_fallback")
     st = E.probe_engines([eng], student)["ort-cuda"]

@@ -21,11 +21,11 @@ BUDGET = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").re
 # tiny budgets: these tests check exactness and plumbing, not accuracy
 TINY = {"pre_n": 8192, "pre_steps": 200, "qat_steps": 60, "pre_batch": 256, "cal_n": 4096, "ft_syn_val_n": 512}
 FT = {"ft_steps": 20, "ft_batch": 64, "ft_replay_batch": 64, "ft_jitter": 256, "ft_replay_n": 2048,
-      "ft_syn_val_n": 512, "ft_val_every": 5}  # fmt: skip
+      "ft_syn_val_n": 512, "ft_val_every": 5}
 META = {"vmafdistill.arch": "exact", "vmafdistill.features": "adm2,vif_scale0,vif_scale1,vif_scale2,vif_scale3,motion2",
         "vmafdistill.features_sha256": "0" * 64, "vmafdistill.libvmaf_version": "3.0.0",
         "vmafdistill.pooling": "frame", "vmafdistill.precision": "exact", "vmafdistill.teacher": "vmaf_v0.6.1",
-        "vmafdistill.tier": "nano"}  # fmt: skip
+        "vmafdistill.tier": "nano"}
 
 
 def _bits(a: np.ndarray) -> np.ndarray:
@@ -66,7 +66,7 @@ def rows(model) -> np.ndarray:  # noqa: ANN001
     ties = (rng.integers(np.ceil(BOX_LOW * mul), np.floor(BOX_HIGH * mul), (500, 6)) + 0.5) / mul
     huge = rng.choice(np.array([-3.4e38, -1e30, 1e30, 3.4e38]), (64, 6))  # finite, far beyond the box
     x = np.concatenate([sample_features(3000, 11), rng.uniform(BOX_LOW - span, BOX_HIGH + span, (500, 6)), corners, ties,
-                        huge])  # fmt: skip
+                        huge])
     return x.astype(np.float32)
 
 
@@ -136,7 +136,7 @@ def test_inputs_are_clamped_before_they_are_rounded(onnx_file, model, rows) -> N
 
 
 @pytest.mark.parametrize("engine", ["ort-cpu", "ort-cpu-noopt", "onnx-reference", "openvino-f32", "openvino-default",
-                                    "tract"])  # fmt: skip
+                                    "tract"])
 def test_a_non_finite_feature_scores_nan_on_every_engine(engine, onnx_file, model, rows) -> None:  # noqa: ANN001
     from vmafdistill import engines
 
@@ -319,7 +319,7 @@ def _adm3_q(model: exact.ExactStudent, adm3: np.ndarray) -> np.ndarray:
     """adm3 as the student sees it: rounded (half-even) and clipped to the box's grid, float64."""
     a, mul = model.chroma_fix[1], float(model.in_mul[model.chroma_fix[1]])
     return np.clip(np.round(adm3.astype(np.float32).astype(np.float64) * mul), float(model.q_lo[a]),
-                   float(model.q_hi[a])) / mul  # fmt: skip
+                   float(model.q_hi[a])) / mul
 
 
 @pytest.fixture(scope="module")
@@ -391,7 +391,7 @@ def test_chroma_fix_is_proven_and_fits_the_contract(model16, onnx16, teacher16) 
     proto = onnx.load_from_string(data)
     assert len(data) <= BUDGET and len(meta) == 9 and {p.key: p.value for p in proto.metadata_props} == meta
     assert {n.op_type for n in proto.graph.node} <= {"Mul", "Round", "Max", "Min", "Sub", "MatMul", "Add", "Floor",
-                                                     "Relu", "Clip", "Cast", *GUARD_OPS}  # fmt: skip
+                                                     "Relu", "Clip", "Cast", *GUARD_OPS}
     lo, hi = generic_box(teacher16)  # speed_chroma's box end widened to hold c (1 - adm3) at adm3's low end
     high = float(model16.q_hi[2]) / float(model16.in_mul[2])
     assert high >= 120.0 * (1.0 - lo[0]) - 1.0 / float(model16.in_mul[2]) and high > hi[2]
@@ -441,15 +441,15 @@ def _transform_graph(steps, lo: float, hi: float) -> bytes:  # noqa: ANN001
 
     emit(steps, node, const, "score", "vmaf")
     io = ([helper.make_tensor_value_info("score", TensorProto.FLOAT, ["N"])],
-          [helper.make_tensor_value_info("vmaf", TensorProto.FLOAT, ["N"])])  # fmt: skip
+          [helper.make_tensor_value_info("vmaf", TensorProto.FLOAT, ["N"])])
     proto = helper.make_model(helper.make_graph(nodes, "t", *io, inits), ir_version=10,
-                              opset_imports=[helper.make_opsetid("", 20)])  # fmt: skip
+                              opset_imports=[helper.make_opsetid("", 20)])
     return proto.SerializeToString()
 
 
 @pytest.mark.parametrize("name,transform", [("vmaf_v0.6.1", "phone"), ("vmaf_v1.0.16_3d0h", None),
                                             ("vmaf_v1.0.16_3d0h_2160", None), ("vmaf_v1.0.16_1d5h_2160", None),
-                                            ("vmaf_v0.6.1", None)])  # fmt: skip
+                                            ("vmaf_v0.6.1", None)])
 def test_the_transform_is_exact_provable_and_close_to_libvmaf(name, transform, tmp_path) -> None:  # noqa: ANN001
     """clip(T(s)) in exact integer steps: within 2.5e-4 VMAF of the float64 transform for every s a student can
     give, the same bits in torch and on every engine computing in float32, and proved < 2^24 like the graph."""
@@ -462,7 +462,7 @@ def test_the_transform_is_exact_provable_and_close_to_libvmaf(name, transform, t
     steps, _ = program(transform_hparams(teacher.model.transform), lo, hi)
     rng = np.random.default_rng(1)
     s = np.concatenate([np.linspace(lo - 60, hi + 60, 20001), rng.uniform(lo - 40, hi + 40, 20000),
-                        [-1e30, -300.0, 300.0, 1e30]]).astype(np.float32)  # fmt: skip
+                        [-1e30, -300.0, 300.0, 1e30]]).astype(np.float32)
     want = teacher.finish(s.astype(np.float64))
     with torch.no_grad():
         got = run(steps, torch.from_numpy(s)).numpy()

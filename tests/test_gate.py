@@ -84,7 +84,7 @@ def _write_tier(d: Path, tier: ex.TierSpec, model: torch.nn.Module) -> None:
     card = {"id": ex.card_id(tier.name, tier.arch, tier.precision, ex.sha256_bytes(data)), "tier": tier.name,
             "arch": tier.arch, "pooling": tier.pooling, "precision": tier.precision, "bytes": len(data),
             "sha256": ex.sha256_bytes(data), "n_params": 0,
-            "golden": {"score": onnxrun.clip_score(data, load_fixture()["frame_features"])}}  # fmt: skip
+            "golden": {"score": onnxrun.clip_score(data, load_fixture()["frame_features"])}}
     (d / f"{tier.name}.json").write_text(json.dumps(card))
 
 
@@ -95,7 +95,7 @@ def _loso(n_folds: int = 3, clips_per_fold: int = 6, noise: float = 0.01, seed: 
     teacher = rng.uniform(20, 95, n)
     return pl.DataFrame({"clip_id": [f"c{i}" for i in range(n)], "source": [f"S{i // clips_per_fold}" for i in range(n)],
                          "self_pair": [False] * n, "dmos": [None] * n, "fold": [f"S{i // clips_per_fold}" for i in range(n)],
-                         "teacher": teacher, "student": teacher + rng.normal(0, noise, n)})  # fmt: skip
+                         "teacher": teacher, "student": teacher + rng.normal(0, noise, n)})
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def gate_dir(tmp_path_factory) -> Path:
     _loso(seed=5).write_parquet(d / "loso_q8.parquet")
     x = sample_features(300, seed=11)
     pl.DataFrame({"clip_id": [f"c{i // 10}" for i in range(300)], "frame": [i % 10 for i in range(300)],
-                  **{f: x[:, j] for j, f in enumerate(FEATURES)}}).write_parquet(d / "frames.parquet")  # fmt: skip
+                  **{f: x[:, j] for j, f in enumerate(FEATURES)}}).write_parquet(d / "frames.parquet")
     (d / "teacher_check.json").write_text(json.dumps({"passed": True, "max_abs_diff": 1.5e-4, "n_frames": 300}))
     shutil.copy(RECORD, d / "golden_run.json")
     return d
@@ -127,7 +127,7 @@ def _inputs(d: Path, tiers: dict | None = None, **over) -> gate.GateInputs:
     models, cards = gate.export_paths(tiers, d)
     base = dict(tiers=tiers, loso={t: d / f"loso_{t}.parquet" for t in tiers}, models=models, cards=cards,
                 frames=d / "frames.parquet", teacher_check=d / "teacher_check.json", golden_record=RECORD,
-                golden_run=d / "golden_run.json", teacher=load_teacher("vmaf_v0.6.1"))  # fmt: skip
+                golden_run=d / "golden_run.json", teacher=load_teacher("vmaf_v0.6.1"))
     base.update(over)
     return gate.GateInputs(**base)
 
@@ -146,13 +146,13 @@ def test_gate_passes_on_good_inputs(gate_dir):
     labels = _by_label(checks)
     for t in ("nano", "tiny"):
         for name in ("loso_accuracy", "loso_preferred", "card", "byte_budget", "golden", "engines", "golden_engines",
-                     "batch_invariance"):  # fmt: skip
+                     "batch_invariance"):
             assert f"{name}[{t}]" in labels
     assert {"golden_libvmaf", "golden_teacher", "teacher_check"} <= set(labels)
     table = {e["engine"]: e for e in tables["nano"]}
     for eng in ("ort-cpu-noopt", "onnx-reference", "openvino-f32", "openvino-default", "tract"):
         assert table[eng]["status"] == "compared" and set(table[eng]["datasets"]) == {"golden fixture", "corpus frames",
-                                                                                     "synthetic"}, eng  # fmt: skip
+                                                                                     "synthetic"}, eng
     assert table["ort-cpu-noopt"]["gated"] and not table["openvino-default"]["gated"] and not table["torch"]["gated"]
     assert table["torch"]["status"] == "not checked" and "no torch weights" in table["torch"]["reason"]
     assert table["ort-cuda"]["status"] == "not checked" or table["ort-cuda"]["status"] == "compared"
@@ -169,7 +169,7 @@ def test_gate_passes_on_good_inputs(gate_dir):
     ("max_abs_error_max", 1e-7, "loso_accuracy", "ABOVE max_abs_error_max 1e-07"),
     ("golden_tolerance", 1e-7, "golden", "> golden_tolerance 1e-07"),
     ("engine_tolerance", 1e-12, "engines", "over engine_tolerance 1e-12"),
-])  # fmt: skip
+])
 def test_each_threshold_can_fail_the_gate(gate_dir, key, value, label, words):
     checks = _run(_inputs(gate_dir), **{key: value})
     failed = [c.label for c in gate.failures(checks)]
@@ -223,7 +223,7 @@ def test_missing_inputs_fail_never_skip(gate_dir, tmp_path):
     labels = _by_label(checks)
     missing = ["loso_accuracy[tiny]", "card[tiny]", "byte_budget[tiny]", "golden[tiny]", "engines[tiny]",
                "golden_engines[tiny]", "batch_invariance[tiny]", "golden[nano]", "engines[nano]",
-               "golden_engines[nano]", "batch_invariance[nano]", "golden_libvmaf", "golden_teacher"]  # fmt: skip
+               "golden_engines[nano]", "batch_invariance[nano]", "golden_libvmaf", "golden_teacher"]
     for label in missing:
         assert labels[label].failed, label
         assert "missing input" in labels[label].detail, label
@@ -277,7 +277,7 @@ def test_an_engine_default_that_moves_scores_warns_by_name(gate_dir):
     tier = _tiers()["nano"]
     x = sample_features(500, seed=3)
     table = summarise(en.engine_table(gate_dir / "nano.onnx", {"synthetic": x}, [bf16_engine(), "openvino-f32"]),
-                      gate.Thresholds().engines_required)  # fmt: skip
+                      gate.Thresholds().engines_required)
     th = gate.Thresholds(**LENIENT)
     c = gate.check_engine_defaults(tier, table, th)
     assert c.status == "WARN" and c.passed and not c.failed and c.label == "engine_defaults[nano]"
@@ -339,7 +339,7 @@ def test_the_default_bars_fail_every_student_not_to_ship_by_name(tiny_run):
 
     for teacher in TEACHERS:
         preds = pl.concat([pl.read_parquet(p) for p in
-                           (tiny_run.teacher(teacher) / "loso/reweight_svm/frame").glob("*/seed0/predictions.parquet")])  # fmt: skip
+                           (tiny_run.teacher(teacher) / "loso/reweight_svm/frame").glob("*/seed0/predictions.parquet")])
         svm = check_loso(ex.TierSpec("svm", "reweight_svm", "frame", "fp32", 10**6), preds, gate.Thresholds())
         assert svm[0].passed and svm[0].values["rmse_mean"] < 1e-3, svm[0].detail
 
@@ -398,14 +398,14 @@ def test_healthcheck_and_score_on_the_exports(tiny_run):
         out = work / f"{teacher}_frames.csv"
         features = list(load_teacher(teacher).features)
         cmd = [sys.executable, str(ROOT / "scripts/score.py"), "--model", str(tiny_run.teacher(teacher) / "export/nano.onnx"),
-               "--ref", str(ref), "--dis", str(dis), "--width", "256", "--height", "160", "--frames", str(out)]  # fmt: skip
+               "--ref", str(ref), "--dis", str(dis), "--width", "256", "--height", "160", "--frames", str(out)]
         score = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=work)
         assert score.returncode == 0, score.stderr
         assert teacher in score.stdout and "student" in score.stdout
         table = pl.read_csv(out)
         assert table.columns == ["frame", *features, "teacher", "student"]
         frames = pl.read_parquet(tiny_run.teacher(teacher) / "features/frames.parquet").filter(
-            pl.col("clip_id") == f"dis__{dis.stem}").sort("frame")  # fmt: skip
+            pl.col("clip_id") == f"dis__{dis.stem}").sort("frame")
         assert table["teacher"].to_list() == pytest.approx(frames["vmaf"].to_list(), abs=1e-6)  # the same pass
     raw = subprocess.run(cmd[:4] + ["--ref", str(ref), "--dis", str(dis)], capture_output=True, text=True, cwd=work)
     assert raw.returncode != 0 and "--width" in raw.stderr
@@ -424,7 +424,7 @@ def test_report_after_a_run(tiny_run):
     assert rep.returncode == 0, (rep.stdout + rep.stderr)[-3000:]
     html = out.read_text(errors="replace")
     for needle in ("residuals.png", "fold_plcc.png", "summary.csv", "report.md", "nano.json", "leave-one-source-out",
-                   *TEACHERS):  # fmt: skip
+                   *TEACHERS):
         assert needle in html, needle
 
 

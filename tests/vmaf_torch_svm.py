@@ -21,4 +21,4 @@ def svm_from_vmaf_torch() -> dict[str, np.ndarray | float]:
     return {"slopes": m.slopes.double().numpy().copy(), "intercepts": m.intercepts.double().numpy().copy(),
             "support_vectors": m.support_vectors.double().numpy().copy(),
             "coef": m.alpha.double().numpy().reshape(-1).copy(), "gamma": float(m.gamma), "rho": float(m.rho),
-            "score_slope": float(m.slope), "score_intercept": float(m.intercept)}  # fmt: skip
+            "score_slope": float(m.slope), "score_intercept": float(m.intercept)}

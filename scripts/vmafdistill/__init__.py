@@ -26,7 +26,7 @@ LIBVMAF_KEYS: dict[str, str] = {
 CLIP_META: tuple[str, ...] = (
     "clip_id", "source", "dis_rel", "ref_rel", "self_pair", "bucket", "width", "height", "dmos", "n_frames",
     "fps", "pix_fmt", "ref_is_raw", "dis_is_raw",
-)  # fmt: skip
+)
 
 
 def fold_id(source: str) -> str:

@@ -131,7 +131,7 @@ def recipe(scripts: str | Path, extra: tuple[str | Path, ...] = ()) -> dict:
         except metadata.PackageNotFoundError:  # Snakemake without it (--use-conda): the env file pins it
             software[name] = None
     return {"code_sha256": h.hexdigest(), "software": software,
-            "math_paths": dict(mathpaths.PINS) if mathpaths.in_scope() else {}}  # fmt: skip
+            "math_paths": dict(mathpaths.PINS) if mathpaths.in_scope() else {}}
 
 
 __all__ = ["DATA", "ENTRY", "PACKAGE", "SOFTWARE", "closure", "recipe", "recipe_files"]

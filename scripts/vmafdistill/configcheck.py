@@ -79,10 +79,10 @@ def tier_problems(config: dict) -> list[str]:
             continue
         if (spec["precision"] == "exact") != (kind == "exact"):
             problems.append(f"config tiers.{tier}: precision `exact` goes with an arch of kind `exact` (and only with "
-                            f"it); arch {arch!r} with precision {spec['precision']!r}")  # fmt: skip
+                            f"it); arch {arch!r} with precision {spec['precision']!r}")
         if spec["pooling"] not in poolings:
             problems.append(f"config tiers.{tier}.pooling: {spec['pooling']!r} is not in config `pooling` {poolings} "
-                            "(the gate needs its LOSO result)")  # fmt: skip
+                            "(the gate needs its LOSO result)")
     return problems
 
 

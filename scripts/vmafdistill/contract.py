@@ -31,7 +31,7 @@ def nonfinite_guard(score: str, output: str = OUTPUT, features: str = INPUT, pre
     p = prefix
     inits = [numpy_helper.from_array(np.array([1], dtype=np.int64), f"{p}_axis"),
              numpy_helper.from_array(np.array(0.0, dtype=np.float32), f"{p}_zero"),
-             numpy_helper.from_array(np.array(np.nan, dtype=np.float32), f"{p}_nan")]  # fmt: skip
+             numpy_helper.from_array(np.array(np.nan, dtype=np.float32), f"{p}_nan")]
     nodes = [
         helper.make_node("IsNaN", [features], [f"{p}_isnan"]),
         helper.make_node("IsInf", [features], [f"{p}_isinf"]),

@@ -87,7 +87,7 @@ def reference_argv(exe: str, src: dict, s: DemoSettings, out: str) -> list[str]:
     return [
         exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *inputs,
         "-vf", f"{vf},format=yuv420p", "-frames:v", str(n), "-an", "-f", "rawvideo", out,
-    ]  # fmt: skip
+    ]
 
 
 def encode_argv(exe: str, ref: str, s: DemoSettings, rung: dict, out: str) -> list[str]:
@@ -108,7 +108,7 @@ def encode_argv(exe: str, ref: str, s: DemoSettings, rung: dict, out: str) -> li
         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{s.width}x{s.height}", "-r", str(s.fps), "-i", ref,
         "-vf", f"scale={rung['width']}:{rung['height']}:flags=bicubic", *enc, "-pix_fmt", "yuv420p",
         "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1", "-movflags", "+faststart", out,
-    ]  # fmt: skip
+    ]
 
 
 def netflix_dataset_text(

@@ -40,7 +40,7 @@ def summarise(rows: list[dict[str, Any]], required: tuple[str, ...]) -> list[dic
     for r in rows:
         e = out.setdefault(r["engine"], {"engine": r["engine"], "gated": r["engine"] in gated, "status": "compared",
                                          "reason": "", "description": r.get("description", ""), "datasets": {},
-                                         **{k: r.get(k, "") for k in ("settings", "precision", "fix")}})  # fmt: skip
+                                         **{k: r.get(k, "") for k in ("settings", "precision", "fix")}})
         if r["status"] != "compared":
             e["status"], e["reason"] = "not checked", r["reason"]
             continue
@@ -49,7 +49,7 @@ def summarise(rows: list[dict[str, Any]], required: tuple[str, ...]) -> list[dic
         d = e["datasets"].values()
         e.update(max_ulp=max((x["max_ulp"] for x in d), default=None),
                  p99_ulp=max((x["p99_ulp"] for x in d), default=None),
-                 max_abs_diff=max((x["max_abs_diff"] for x in d), default=None))  # fmt: skip
+                 max_abs_diff=max((x["max_abs_diff"] for x in d), default=None))
     return list(out.values())
 
 
@@ -63,7 +63,7 @@ def default_warnings(table: list[dict[str, Any]], tolerance: float) -> list[str]
             worst = max(e["datasets"].items(), key=lambda kv: kv[1]["max_abs_diff"])
             out.append(f"{e['engine']} (its default settings) computes in {e.get('precision') or '?'} here: up to "
                        f"{e['max_abs_diff']:.3g} VMAF from ORT CPU ({worst[0]}), over engine_tolerance {tolerance:g}; "
-                       f"fix: {e.get('fix') or 'run it in float32'}")  # fmt: skip
+                       f"fix: {e.get('fix') or 'run it in float32'}")
     return out
 
 

@@ -35,7 +35,7 @@ NON_COMPUTE_PROVIDERS = {"AzureExecutionProvider": "not a compute provider (remo
 KNOWN_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider", "OpenVINOExecutionProvider",
                    "CoreMLExecutionProvider", "DmlExecutionProvider", "ROCMExecutionProvider",
                    "MIGraphXExecutionProvider", "QNNExecutionProvider", "XnnpackExecutionProvider",
-                   "WebGpuExecutionProvider")  # fmt: skip
+                   "WebGpuExecutionProvider")
 #: Options that keep a provider in float32 (CUDA's default allows TF32 matmuls on Ampere and later).
 PROVIDER_OPTIONS: dict[str, dict[str, str]] = {"CUDAExecutionProvider": {"use_tf32": "0"}}
 #: What each provider computes in with its default options (a ``-default`` engine runs them), when not float32.
@@ -99,7 +99,7 @@ class Engine:
             raise ValueError(f"features must be [N, F], got shape {x.shape}")
         sess = self.start(model_path)
         parts = [np.asarray(self.infer(sess, x[i : i + self.chunk_rows]), dtype=np.float32).reshape(-1)
-                 for i in range(0, len(x), self.chunk_rows)]  # fmt: skip
+                 for i in range(0, len(x), self.chunk_rows)]
         out = np.concatenate(parts) if parts else np.zeros(0, np.float32)
         if out.shape != (len(x),):
             raise RuntimeError(f"{self.name}: {out.shape} scores for {len(x)} rows")
@@ -110,7 +110,7 @@ class OrtEngine(Engine):
     """ONNX Runtime with one execution provider, 1 intra/inter-op thread, all optimisations or none."""
 
     def __init__(self, provider: str = CPU, optimize: bool = True, module: str = "onnxruntime",
-                 defaults: bool = False) -> None:  # fmt: skip
+                 defaults: bool = False) -> None:
         super().__init__(module)
         self.provider, self.optimize = provider, optimize
         self.options = None if defaults else PROVIDER_OPTIONS.get(provider)
@@ -123,7 +123,7 @@ class OrtEngine(Engine):
     def describe(self) -> str:
         opts = self.options or ("(default options)" if self.settings == "default" else None)
         return (f"onnxruntime {self.provider}{f' {opts}' if opts else ''}, "
-                f"graph optimisations {'all' if self.optimize else 'none'}, 1 thread")  # fmt: skip
+                f"graph optimisations {'all' if self.optimize else 'none'}, 1 thread")
 
     def open_session(self, path: Path) -> Any:
         ort = self._import()
@@ -137,7 +137,7 @@ class OrtEngine(Engine):
             raise NotChecked(f"fell back to CPU (session providers: {', '.join(sess.get_providers())})")
         default = self.settings == "default" and self.provider in PROVIDER_DEFAULT_PRECISION
         self.info = {"onnxruntime": ort.__version__, "providers": sess.get_providers(),
-                     "precision": PROVIDER_DEFAULT_PRECISION[self.provider] if default else F32}  # fmt: skip
+                     "precision": PROVIDER_DEFAULT_PRECISION[self.provider] if default else F32}
         return sess
 
     def infer(self, session: Any, x: np.ndarray) -> np.ndarray:
@@ -193,7 +193,7 @@ class OpenVinoEngine(Engine):
 
 #: OpenVINO pinned to float32 inference, accuracy mode, one thread, one stream.
 OPENVINO_F32 = {"INFERENCE_PRECISION_HINT": "f32", "EXECUTION_MODE_HINT": "ACCURACY",
-                "INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1}  # fmt: skip
+                "INFERENCE_NUM_THREADS": 1, "NUM_STREAMS": 1}
 
 
 class TractEngine(Engine):
@@ -281,7 +281,7 @@ def get_engine(name: str) -> Engine:
     """A fresh adapter for ``name`` (KeyError for an unknown name)."""
     fixed = {"onnx-reference": OnnxReferenceEngine, "tract": TractEngine, "torch": TorchEngine,
              "openvino-f32": lambda: OpenVinoEngine("openvino-f32", OPENVINO_F32),
-             "openvino-default": lambda: OpenVinoEngine("openvino-default")}  # fmt: skip
+             "openvino-default": lambda: OpenVinoEngine("openvino-default")}
     if name in fixed:
         return fixed[name]()
     if name == "ort-cpu-noopt":
@@ -343,7 +343,7 @@ def probe_engines(names: list[str | Engine], model_path: str | Path) -> dict[str
 
 
 def engine_table(model_path: str | Path, datasets: dict[str, np.ndarray], engines: list[str | Engine],
-                 reference: str | Engine = "ort-cpu") -> list[dict[str, Any]]:  # fmt: skip
+                 reference: str | Engine = "ort-cpu") -> list[dict[str, Any]]:
     """One row per engine and dataset: ``compare`` vs ``reference`` plus start/run times, or a
     not-checked row with the reason (the engine, or the reference, could not start or run)."""
     ref_status = next(iter(probe_engines([reference], model_path).values()))
@@ -361,7 +361,7 @@ def engine_table(model_path: str | Path, datasets: dict[str, np.ndarray], engine
             row: dict[str, Any] = {"engine": name, "dataset": k, "reference": ref_status.name,
                                    "description": st.description, "info": st.info, "start_s": st.start_s,
                                    "settings": eng.settings if eng else "", "fix": eng.fix if eng else "",
-                                   "precision": eng.precision() if eng else ""}  # fmt: skip
+                                   "precision": eng.precision() if eng else ""}
             if not ref_status.available:
                 row.update(status="not checked", reason=f"reference {ref_status.name}: {ref_status.reason}")
             elif not st.available:
@@ -380,4 +380,4 @@ def engine_table(model_path: str | Path, datasets: dict[str, np.ndarray], engine
 
 __all__ = ["CHUNK_ROWS", "F32", "OPENVINO_FIX", "Engine", "EngineStatus", "KNOWN_PROVIDERS", "NotChecked",
            "OnnxReferenceEngine", "OpenVinoEngine", "OrtEngine", "TorchEngine", "TractEngine", "compare",
-           "engine_names", "engine_table", "get_engine", "probe_engines", "provider_engine_name"]  # fmt: skip
+           "engine_names", "engine_table", "get_engine", "probe_engines", "provider_engine_name"]

@@ -59,9 +59,9 @@ def prove_graph(graph: Any) -> dict[str, Any]:
     # the non-finite guard's constants (its reduction axis, NaN) are read by guard ops only
     guard_only = {n for n in arrays if all(nd.op_type in GUARD_OPS for nd in proto.graph.node if n in nd.input)}
     problems = [f"initializer {n} is {v.dtype}" for n, v in arrays.items()
-                if v.dtype != np.float32 and n not in ints and n not in guard_only]  # fmt: skip
+                if v.dtype != np.float32 and n not in ints and n not in guard_only]
     problems += [f"node {nd.name} reads integer initializer {n} (only Cast may)"
-                 for nd in proto.graph.node for n in nd.input if n in ints and nd.op_type != "Cast"]  # fmt: skip
+                 for nd in proto.graph.node for n in nd.input if n in ints and nd.op_type != "Cast"]
     # fact: (lo, hi, grid exponent) per channel (last axis; [1] broadcasts); grid None: arbitrary float
     def const_fact(v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         return v.astype(np.float64).reshape(-1), v.astype(np.float64).reshape(-1), _grid(v)
@@ -177,7 +177,7 @@ def prove_graph(graph: Any) -> dict[str, Any]:
     if not problems and any(o not in facts or facts[o][2] is None for o in outs):
         problems.append(f"output {outs} is not reached by proven ops")
     return {"ok": not problems, "problems": problems, "limit": LIMIT, "worst": worst,
-            "margin_bits": math.log2(LIMIT / worst), "layers": layers}  # fmt: skip
+            "margin_bits": math.log2(LIMIT / worst), "layers": layers}
 
 
 def check_graph(graph: Any) -> dict[str, Any]:

@@ -33,7 +33,7 @@ PIX_FMT_HINT = (
 )
 STREAM_COLUMNS = {f"{p}_{k}": t for p in ("ref", "dis") for k, t in (
     ("frames", pl.Int32), ("pix_fmt", pl.String), ("width", pl.Int32), ("height", pl.Int32), ("fps", pl.Float64),
-    ("codec", pl.String))}  # fmt: skip
+    ("codec", pl.String))}
 
 
 class FeatureTableError(Exception):
@@ -82,7 +82,7 @@ def build_tables(
             dis=dis, ref=ref, dis_name=rec["dis_rel"], ref_name=rec["ref_rel"], dis_is_raw=bool(rec["dis_is_raw"]),
             ref_is_raw=bool(rec["ref_is_raw"]), fps=float(rec["fps"]), pix_fmt=str(rec["pix_fmt"]),
             fps_hint=FPS_HINT, pix_fmt_hint=PIX_FMT_HINT, check_fps=check_fps,
-        )  # fmt: skip
+        )
         expected = rec.get("n_frames")
         if expected is not None and ref.frames != expected:
             problems.append(f"ffmpeg decoded {ref.frames} frames of the reference {rec['ref_rel']}, its size says {expected}")
@@ -125,7 +125,7 @@ def build_tables(
         "dmos": pl.Float64, "n_frames": pl.Int32, "fps": pl.Float64, "pix_fmt": pl.String, "ref_is_raw": pl.Boolean,
         "dis_is_raw": pl.Boolean, **STREAM_COLUMNS, **{f: pl.Float64 for f in names},
         "vmaf": pl.Float64, "teacher_max_diff": pl.Float64, "libvmaf_version": pl.String,
-    }  # fmt: skip
+    }
     clips_df = pl.DataFrame(clip_rows, schema=schema)
     frames_df = pl.concat(frame_parts)
     failures = [

@@ -73,9 +73,9 @@ def check_teacher_features(exe: str, teacher, origin: str = "") -> list[str]:  #
         log = os.path.join(tmp, "probe.json")
         src = "testsrc2=size=576x324:rate=25,format=yuv420p"
         graph = (f"[0:v]boxblur=2[dis];[1:v]null[ref];[dis][ref]libvmaf=model={teacher.libvmaf_option()}:"
-                 f"log_fmt=json:log_path={escape_filter_value(log)}")  # fmt: skip
+                 f"log_fmt=json:log_path={escape_filter_value(log)}")
         argv = [exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", src, "-f", "lavfi", "-i",
-                src, "-lavfi", graph, "-frames:v", "3", "-f", "null", "-"]  # fmt: skip
+                src, "-lavfi", graph, "-frames:v", "3", "-f", "null", "-"]
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as exc:
@@ -93,7 +93,7 @@ def check_teacher_features(exe: str, teacher, origin: str = "") -> list[str]:  #
     missing = [k for k in (*teacher.log_keys, teacher.name) if metrics.get(k) is None]
     if missing:
         raise FFmpegError(f"ffmpeg {label}: its libvmaf does not compute {', '.join(missing)} for teacher "
-                          f"{teacher.name}; {HOW_TO_POINT}")  # fmt: skip
+                          f"{teacher.name}; {HOW_TO_POINT}")
     return list(teacher.log_keys)
 
 
@@ -166,11 +166,11 @@ def pass_inputs(clip: ClipGeometry) -> list[str]:
     """The input arguments of a pass: the distorted clip (input 0), then the reference (input 1)."""
     fmt = clip.pix_fmt
     return [*_input_args(clip.dis_path, clip.dis_is_raw, clip.dis_width, clip.dis_height, fmt, clip.fps),
-            *_input_args(clip.ref_path, clip.ref_is_raw, clip.width, clip.height, fmt, clip.fps)]  # fmt: skip
+            *_input_args(clip.ref_path, clip.ref_is_raw, clip.width, clip.height, fmt, clip.fps)]
 
 
 def pass_graph(clip: ClipGeometry, log_path: str, threads: int = 1, scaler: str = "bicubic", model: str | None = None,
-               count_frames: bool = True) -> str:  # fmt: skip
+               count_frames: bool = True) -> str:
     """The pass's filtergraph (``libvmaf_argv`` explains it); its labelled outputs are PASS_OUTPUTS."""
     w, h, fmt = clip.width, clip.height, clip.pix_fmt
     index = "settb=1,setpts=N"

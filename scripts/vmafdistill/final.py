@@ -30,14 +30,14 @@ from .train import predict, train_fold
 
 
 def train_final(tier: ex.TierSpec, hparams: dict, clips: pl.DataFrame, frames: pl.DataFrame, seed: int,
-                val_fraction: float, init_state: dict | None, progress=None):  # noqa: ANN001, ANN201  # fmt: skip
+                val_fraction: float, init_state: dict | None, progress=None):  # noqa: ANN001, ANN201
     """(model, meta, history) of the tier's final student."""
     split = ex.final_split(clips, val_fraction)
     features = hp_teacher(hparams).features
     x_tr, y_tr = pooled_samples(tier.pooling, split.train_clips, clips, frames, features)
     x_va, y_va = pooled_samples(tier.pooling, split.val_clips, clips, frames, features) if split.val_clips else (None, None)
     model, history = train_fold(tier.arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
-                                progress=progress)  # fmt: skip
+                                progress=progress)
     validation = None
     if split.val_clips:
         teacher = clips.filter(pl.col("clip_id").is_in(list(split.val_clips))).sort("clip_id")["vmaf"].to_numpy()
@@ -47,7 +47,7 @@ def train_final(tier: ex.TierSpec, hparams: dict, clips: pl.DataFrame, frames: p
         "tier": tier.name, "pooling": tier.pooling, "seed": seed, "sources": sorted(clips["source"].unique()),
         "train_clips": list(split.train_clips), "val_clips": list(split.val_clips), "n_train_rows": len(x_tr),
         "validation": validation, "history": {k: v for k, v in history.items() if not isinstance(v, list)},
-    }  # fmt: skip
+    }
     return model, meta, history
 
 
@@ -71,7 +71,7 @@ class TierInputs:
 
 
 def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict,  # noqa: ANN001
-                inputs: TierInputs) -> tuple[bytes, dict[str, Any]]:  # fmt: skip
+                inputs: TierInputs) -> tuple[bytes, dict[str, Any]]:
     """(the .onnx bytes, the model card) of a tier; ExportError when the export breaks its contract."""
     frames, clips, fixture, opset = inputs.frames, inputs.clips, inputs.fixture, inputs.opset
     teacher = hp_teacher(hparams)
@@ -92,11 +92,11 @@ def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict,  #
     cost = ex.precision_cost(torch_all[: len(x_frames)], onnx_all[: len(x_frames)])
     mismatches = ex.places_mismatches(torch_all, onnx_all)
     cost.update(reference="the torch model", rows="every frame of the corpus (results/features/frames.parquet)",
-                places4_mismatches_frames_and_clip_means=mismatches, note=ex.PRECISION_NOTES[tier.precision])  # fmt: skip
+                places4_mismatches_frames_and_clip_means=mismatches, note=ex.PRECISION_NOTES[tier.precision])
     if tier.precision in ("fp32", "exact") and mismatches:
         i = int(np.argmax(np.abs(torch_all - onnx_all)))
         raise ex.ExportError(f"tier {tier.name}: ORT differs from torch at 4 places on {mismatches} of {len(x_all)} "
-                             f"corpus rows (worst row {i}, max |diff| {cost['max_abs_diff']:.3g})")  # fmt: skip
+                             f"corpus rows (worst row {i}, max |diff| {cost['max_abs_diff']:.3g})")
     golden = {
         "fixture": f"tests/fixtures/golden/ ({fixture['ref']}, {fixture['dis']}), measured in this run",
         "n_frames": int(len(fixture["frame_features"])),
@@ -110,7 +110,7 @@ def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict,  #
         onnx_path = Path(tmp) / f"{tier.name}.onnx"
         onnx_path.write_bytes(data)
         datasets = {"golden fixture": fixture["frame_features"], "corpus frames": x_frames,
-                    "synthetic": synthetic_rows(teacher)}  # fmt: skip
+                    "synthetic": synthetic_rows(teacher)}
         table = summarise(engine_rows(onnx_path, datasets, inputs.pt_path), inputs.engines_required)
     training = {k: train_meta.get(k) for k in ("seed", "sources", "n_train_rows", "validation", "history")}
     training["n_train_clips"] = len(train_meta.get("train_clips", []))
@@ -122,5 +122,5 @@ def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict,  #
         heldout=ex.heldout_errors(inputs.folds, summary_row, tier.arch, tier.pooling), cost=cost, golden=golden,
         model_config=inputs.model_config, training=training, engines=table, teacher=teacher,
         engine_warnings=default_warnings(table, inputs.engine_tolerance),
-    )  # fmt: skip
+    )
     return data, card

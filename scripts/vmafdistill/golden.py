@@ -34,19 +34,19 @@ DIS = "dis_x264_384x216_crf30.mp4"
 
 def clip(fixture_dir: Path = FIXTURE_DIR) -> ClipGeometry:
     return ClipGeometry(ref_path=str(fixture_dir / REF), dis_path=str(fixture_dir / DIS), ref_is_raw=False,
-                        dis_is_raw=False, dis_width=GEOMETRY["width"], dis_height=GEOMETRY["height"], **GEOMETRY)  # fmt: skip
+                        dis_is_raw=False, dis_width=GEOMETRY["width"], dis_height=GEOMETRY["height"], **GEOMETRY)
 
 
 def _entry(features: tuple[str, ...], feats: np.ndarray, vmaf: np.ndarray) -> dict:
     return {"features": list(features), "frame_features": np.round(feats, 6).tolist(),
-            "frame_vmaf": np.round(vmaf, 6).tolist(), "vmaf": float(vmaf.mean())}  # fmt: skip
+            "frame_vmaf": np.round(vmaf, 6).tolist(), "vmaf": float(vmaf.mean())}
 
 
 def measure_fixture(exe: str, teacher, fixture_dir: Path = FIXTURE_DIR) -> dict:  # noqa: ANN001
     """The fixture through ONE libvmaf pass for `teacher` (a teacher.Teacher): a flat record."""
     res = run_pass(exe, clip(fixture_dir), teacher=teacher)
     return {"ref": REF, "dis": DIS, **GEOMETRY, "libvmaf_version": res.libvmaf_version, "teacher": teacher.name,
-            **_entry(teacher.features, res.features, res.vmaf)}  # fmt: skip
+            **_entry(teacher.features, res.features, res.vmaf)}
 
 
 def record_fixture(exe: str, teachers: list, fixture_dir: Path = FIXTURE_DIR) -> dict:  # noqa: ANN001

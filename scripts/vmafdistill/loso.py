@@ -157,7 +157,7 @@ def summary_table(predictions: pl.DataFrame, folds: pl.DataFrame) -> pl.DataFram
 
 def summary_markdown(summary: pl.DataFrame) -> str:
     cols = ["model", "pooling", "plcc_mean", "plcc_std", "srocc_mean", "krocc_mean", "rmse_mean", "rmse_std",
-            "rmse_pooled", "max_abs_error"]  # fmt: skip
+            "rmse_pooled", "max_abs_error"]
     head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
     lines = []
     for r in summary.iter_rows(named=True):

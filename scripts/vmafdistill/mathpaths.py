@@ -90,7 +90,7 @@ def pin(strict: bool = True) -> dict[str, str]:
     if strict and todo and loaded:
         raise PinError(f"math paths pinned after {', '.join(loaded)} loaded with other settings "
                        f"({', '.join(f'{k}={v}' for k, v in todo.items())}): call vmafdistill.mathpaths.pin() "
-                       "before anything imports numpy or torch")  # fmt: skip
+                       "before anything imports numpy or torch")
     for key, value in todo.items():
         if value is None:
             os.environ.pop(key, None)

@@ -17,7 +17,7 @@ CPU = "CPUExecutionProvider"
 
 
 def session(model: bytes | str | Path, provider: str = CPU, optimize: bool = True, threads: int = 1,
-            provider_options: dict[str, Any] | None = None, module: str = "onnxruntime"):  # noqa: ANN201  # fmt: skip
+            provider_options: dict[str, Any] | None = None, module: str = "onnxruntime"):  # noqa: ANN201
     """An ORT session on model bytes or a path (``module``: the onnxruntime module to use, by name)."""
     import importlib
 

@@ -32,7 +32,7 @@ def residuals(predictions: pl.DataFrame, out: str | Path, teacher: str = "teache
         ax.axhline(0.0, color="black", lw=0.8, ls="--")
         err = (part["student"] - part["teacher"]).abs().max() or 0.0
         ax.set(xlim=(0, 102), ylim=(-1.1 * err - 1e-6, 1.1 * err + 1e-6), title=f"{model} / {pooling}",
-               xlabel=f"teacher {teacher}")  # fmt: skip
+               xlabel=f"teacher {teacher}")
         ax.set_ylabel("student - teacher (VMAF)")
     for ax in list(axes.flat)[n:]:
         ax.axis("off")

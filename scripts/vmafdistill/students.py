@@ -153,7 +153,7 @@ def build_student(arch: str, hparams: dict | None = None) -> Student:
     hp = resolve_hparams(arch, hparams)
     kind = hp["kind"]
     teacher = {"n_features": int(hp.get("n_features", 6)), "score_range": hp.get("score_range", (0.0, 100.0)),
-               "chroma_fix": hp.get("chroma_fix"), "transform": hp.get("transform")}  # fmt: skip
+               "chroma_fix": hp.get("chroma_fix"), "transform": hp.get("transform")}
     if kind == "linear":
         model: Student = Linear(**teacher)
     elif kind == "mlp":

@@ -235,4 +235,4 @@ def synthetic_rows(teacher, n: int = SYNTHETIC_ROWS, seed: int = SYNTHETIC_SEED)
 
 __all__ = ["BOX_LOW", "BOX_HIGH", "DEFAULT_MIX", "SYNTHETIC_ROWS", "SYNTHETIC_SEED", "declared_limits", "feature_floor",
            "generic_box", "physical_bounds", "sample_features", "sample_for", "sample_generic", "synthetic_rows",
-           "synthetic_set"]  # fmt: skip
+           "synthetic_set"]

@@ -97,7 +97,7 @@ class Teacher:
         """What a model card and a report say about the teacher."""
         return {"name": self.name, "libvmaf_model": self.model.version or str(self.model.path),
                 "transform": "phone" if self.model.phone else None, "features": list(self.features),
-                "libvmaf_log_keys": list(self.log_keys), "score_range": list(self.score_range)}  # fmt: skip
+                "libvmaf_log_keys": list(self.log_keys), "score_range": list(self.score_range)}
 
 
 V061_FEATURES = ("adm2", "vif_scale0", "vif_scale1", "vif_scale2", "vif_scale3", "motion2")
@@ -127,7 +127,7 @@ def teacher_hparams(teacher) -> dict:  # noqa: ANN001 - a teacher.Teacher
         fix = [g, a, float(m.chroma_correction)]
     return {"teacher": [m.version or str(m.path), "phone" if m.phone else None], "n_features": len(teacher.features),
             "score_range": [float(v) for v in teacher.score_range], "chroma_fix": fix,
-            "transform": transform_hparams(m.transform)}  # fmt: skip
+            "transform": transform_hparams(m.transform)}
 
 
 def transform_hparams(t) -> dict | None:  # noqa: ANN001 - a libvmaf_model.ScoreTransform
@@ -135,7 +135,7 @@ def transform_hparams(t) -> dict | None:  # noqa: ANN001 - a libvmaf_model.Score
     if not t.enabled:
         return None
     return {"p": [t.p0, t.p1, t.p2], "knots": [list(k) for k in t.knots], "out_lte_in": bool(t.out_lte_in),
-            "out_gte_in": bool(t.out_gte_in)}  # fmt: skip
+            "out_gte_in": bool(t.out_gte_in)}
 
 
 def hp_teacher(hp: dict | None):  # noqa: ANN201 - a teacher.Teacher

@@ -43,7 +43,7 @@ from .students import build_student
 from .synth import feature_floor
 from .teacher import hp_teacher
 from .train_base import (TRAIN_DEFAULTS, cosine_lr, minibatch_steps, student_loss, synthetic_draw, training_setup,
-                         training_state)  # fmt: skip
+                         training_state)
 
 def _hp(arch: str, hparams: dict | None) -> dict:
     hp = dict(TRAIN_DEFAULTS)
@@ -100,7 +100,7 @@ def pretrain(
                 progress(step, loss, val)
 
         minibatch_steps(model, opt, x, y, steps, float(hp["pre_lr"]), int(hp["pre_batch"]), m, g,
-                        max(1, steps // 20), report)  # fmt: skip
+                        max(1, steps // 20), report)
     model.eval()
     with torch.no_grad():
         history["best_val"] = float(student_loss(model, xv, yv, m))  # final synthetic validation MSE
@@ -182,7 +182,7 @@ def train_fold(
     if closed_form:  # the fine-tuning objective's own minimiser: corpus rows + jitter and replay, equal weight
         xs_w = np.full(len(xs_np), len(x_c) / max(len(xs_np), 1))
         _least_squares_(model, np.concatenate([x_c, xs_np]), np.clip(np.concatenate([t_c, ts_np]), lo - m, hi + m),
-                        np.concatenate([w_c, xs_w]))  # fmt: skip
+                        np.concatenate([w_c, xs_w]))
 
     f32 = torch.float32
     xc = torch.tensor(x_c, dtype=f32)

@@ -116,7 +116,7 @@ def cosine_lr(step: int, total: int, lr: float, warmup: int) -> float:
 
 def minibatch_steps(model: torch.nn.Module, opt: Adam, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float,
                     bs: int, margin: float, g: torch.Generator, every: int,
-                    report: Callable[[int, float], None]) -> None:  # fmt: skip
+                    report: Callable[[int, float], None]) -> None:
     """``steps`` Adam steps over shuffled mini-batches of ``(x, y)`` (reshuffled when a pass runs out),
     warm-up + cosine learning rate; every ``every`` steps and at the end ``report(step, mean loss)``
     in eval mode. The pretraining loop of the float and the exact students."""
@@ -141,4 +141,4 @@ def minibatch_steps(model: torch.nn.Module, opt: Adam, x: torch.Tensor, y: torch
 
 
 __all__ = ["TRAIN_DEFAULTS", "cosine_lr", "deterministic_torch", "minibatch_steps", "student_loss", "synthetic_draw",
-           "training_setup", "training_state"]  # fmt: skip
+           "training_setup", "training_state"]

@@ -51,7 +51,7 @@ from .geometry import SUPPORTED_PIX_FMTS, frame_bytes
 from .load import load_corpus, load_dataset_text
 from .paths import PLACEHOLDER
 from .records import (SPLIT_SALT, Clip, CorpusError, DatasetSpec, DisVideo, RefVideo, clip_id_for, split_bucket,
-                      strip_ext)  # fmt: skip
+                      strip_ext)
 
 __all__ = [
     "CorpusError",

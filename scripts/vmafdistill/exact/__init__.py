@@ -53,4 +53,4 @@ from .prover import check_bound, prove_bound
 from .training import pretrain_exact
 
 __all__ = ["ACTS", "EXACT_DEFAULTS", "LIMIT", "BoundError", "ExactStudent", "build_exact", "check_bound",
-           "pretrain_exact", "prove_bound", "to_onnx"]  # fmt: skip
+           "pretrain_exact", "prove_bound", "to_onnx"]

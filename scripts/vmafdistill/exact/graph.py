@@ -66,7 +66,7 @@ def model_proto(model: torch.nn.Module, meta: dict[str, str] | None = None, opse
     nodes.extend(guard)
     inits.extend(guard_inits)
     io = ([helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, [BATCH_DIM, len(m.q_c)])],
-          [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [BATCH_DIM])])  # fmt: skip
+          [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, [BATCH_DIM])])
     proto = helper.make_model(helper.make_graph(nodes, "vmafdistill_exact", *io, inits), ir_version=10,
                               opset_imports=[helper.make_opsetid("", int(opset))], producer_name="vmafdistill.exact")
     proto.doc_string = "vmafdistill exact student"
@@ -113,7 +113,7 @@ def _proto_layer(m: torch.nn.Module, i: int, a: str, node: Callable[..., str], c
     s_, top = node("Add", [t, const(f"kn{i}", torch.exp2(-e))], f"s{i}"), const(f"tp{i}", 2 * torch.exp2(-e) - 1)
     v = node("Min", [node("Relu", [s_], f"sp{i}"), top], f"v{i}")
     q = node("Floor", [node("Mul", [node("Mul", [v, v], f"vv{i}"), const(f"sq{i}", torch.exp2(e - 2))], f"vvs{i}")],
-             f"q{i}")  # fmt: skip
+             f"q{i}")
     t = node("Add", [q, node("Relu", [node("Sub", [s_, top], f"sm{i}")], f"r{i}")], f"srelu{i}")
     return node("Min", [t, const(f"cap{i}", getattr(m, f"cap{i}"), True)], f"a{i + 1}")
 

@@ -28,7 +28,7 @@ EXACT_DEFAULTS: dict[str, Any] = {
     "kind": "exact", "hidden": (48, 48), "act": "srelu", "in_bits": 14, "act_bits": 14, "act_min_exp": -11,
     "margin_bits": 0.5, "split_bits": (7, 7), "pre_steps": 12000, "pre_lr": 2e-2, "qat_steps": 3000,
     "qat_lr": 5e-4, "cal_n": 65536,
-}  # fmt: skip
+}
 _CTOR = ("hidden", "act", "in_bits", "act_bits", "act_min_exp", "margin_bits", "split_bits", "box_low", "box_high",
          "score_range", "chroma_fix", "transform")
 
@@ -80,7 +80,7 @@ class ExactStudent(Student):
     def __init__(self, n_features: int = 6, hidden: tuple[int, ...] = (48, 48), act: str = "srelu",
                  in_bits: int = 14, act_bits: int = 14, act_min_exp: int = KNEE_MIN_EXP, margin_bits: float = 0.5,
                  split_bits: tuple[int, int] = (7, 7), box_low=None, box_high=None, score_range=(0.0, 100.0),
-                 chroma_fix=None, transform=None) -> None:  # fmt: skip  # noqa: ANN001
+                 chroma_fix=None, transform=None) -> None:  # noqa: ANN001
         super().__init__(n_features, score_range, chroma_fix, transform)
         check_transform(self.transform, self.lo, self.hi)  # ValueError for one the integer stage cannot compute
         lo = np.asarray(synth.BOX_LOW if box_low is None else box_low, dtype=np.float64)
@@ -98,7 +98,7 @@ class ExactStudent(Student):
         # float training sees z = (x_q - z_mean) / z_std (x_q: the clipped rounded feature), a fixed
         # re-parametrisation (pretrain_exact sets it from synthetic data; rescale_ never touches it)
         bufs = {"in_mul": 2.0**s, "q_lo": q_lo, "q_hi": q_hi, "q_c": q_c, "z_mean": q_c / 2.0**s,
-                "z_std": 2.0 ** (in_bits - 1 - s)}  # fmt: skip
+                "z_std": 2.0 ** (in_bits - 1 - s)}
         for name, v in bufs.items():
             self.register_buffer(name, torch.tensor(v, dtype=f32))
         widths = [n_features, *(int(h) for h in hidden), 1]

@@ -18,7 +18,7 @@ Progress = Callable[[int, float, float], None] | None
 
 
 def _fit(model: ExactStudent, data: tuple[torch.Tensor, ...], steps: int, lr: float, bs: int, margin: float,
-         g: torch.Generator, hist: dict, tag: str, progress: Progress) -> None:  # fmt: skip
+         g: torch.Generator, hist: dict, tag: str, progress: Progress) -> None:
     x, y, xv, yv = data
 
     def report(step: int, loss: float) -> None:

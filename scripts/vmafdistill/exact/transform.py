@@ -117,7 +117,7 @@ class _Builder:
         (vh, vl), (xh, xl) = v, x
         top = self.add("Mul", vh, xh)  # 2^(2 SPLIT + shift) = 1
         mid = self.add("Round", self.add("Mul", self.add("Add", self.add("Mul", vh, xl), self.add("Mul", vl, xh)),
-                                         2.0 ** (SPLIT + shift)))  # fmt: skip
+                                         2.0 ** (SPLIT + shift)))
         low = self.add("Round", self.add("Mul", self.add("Mul", vl, xl), 2.0**shift))
         return self.add("Add", self.add("Add", top, mid), low)
 
@@ -166,7 +166,7 @@ def run(steps: list[Step], score: torch.Tensor, name: str = "score") -> torch.Te
         "Floor": torch.floor, "Max": lambda a, b: torch.clamp(a, min=b) if isinstance(b, float) else torch.maximum(a, b),
         "Min": lambda a, b: torch.clamp(a, max=b) if isinstance(b, float) else torch.minimum(a, b),
         "Clip": lambda a, lo, hi: torch.clamp(a, lo, hi),
-    }  # fmt: skip
+    }
     for st in steps:
         env[st.out] = fns[st.op](*(val(a) for a in st.args))
     return env[steps[-1].out]

@@ -11,4 +11,4 @@ from .tiers import BudgetError, ExportError, TierSpec, check_budget, corpus_fram
 __all__ = ["METADATA_KEYS", "PRECISION_NOTES", "BudgetError", "ExportError", "TierSpec", "build_onnx", "card_id",
            "check_budget", "check_contract", "config_fingerprint", "corpus_frames", "final_split", "heldout_errors",
            "jsonable", "loso_metrics", "loso_row", "metadata", "metadata_of", "model_card", "places_mismatches",
-           "precision_cost", "sha256_bytes", "torch_to_onnx"]  # fmt: skip
+           "precision_cost", "sha256_bytes", "torch_to_onnx"]

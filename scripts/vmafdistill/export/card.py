@@ -62,7 +62,7 @@ def heldout_errors(folds: pl.DataFrame, row: dict[str, Any], arch: str, pooling:
             "plcc": _finite(r["plcc"]),
         }
         for r in f.iter_rows(named=True)
-    }  # fmt: skip
+    }
     worst = max(per_fold.items(), key=lambda kv: kv[1]["rmse"] or 0.0)[0] if per_fold else None
     return {
         "what": "leave-one-source-out held-out clips (self-pairs per config self_pairs_in_metrics), student vs teacher",

@@ -13,4 +13,4 @@ from .run import GateInputs, export_paths, failures, passed, run_checks, run_tea
 
 __all__ = ["Check", "GateInputs", "Thresholds", "check_budget", "check_engine_defaults", "export_paths", "failures",
            "health_checks", "passed", "report", "report_markdown", "rich_table", "run_checks", "run_teachers",
-           "warnings"]  # fmt: skip
+           "warnings"]

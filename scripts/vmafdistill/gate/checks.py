@@ -125,7 +125,7 @@ def _num(v: Any) -> float | None:
 
 
 def check_loso(tier: ex.TierSpec, predictions: pl.DataFrame | None, th: Thresholds, error: str | None = None,
-               self_pairs_in_metrics: bool = False) -> list[Check]:  # fmt: skip
+               self_pairs_in_metrics: bool = False) -> list[Check]:
     """PLCC/SROCC minima and RMSE/max-error maxima of the tier's held-out predictions as shipped."""
     sub = tier.name
     if predictions is None or predictions.height == 0:
@@ -133,15 +133,15 @@ def check_loso(tier: ex.TierSpec, predictions: pl.DataFrame | None, th: Threshol
         return [Check("loso_accuracy", sub, False, msg), Check("loso_preferred", sub, False, msg, informative=True)]
     p = predictions if self_pairs_in_metrics else predictions.filter(~pl.col("self_pair"))
     folds = fold_table(p.with_columns(pl.lit(tier.name).alias("model"), pl.lit(tier.arch).alias("arch"),
-                                      pl.lit(tier.pooling).alias("pooling"), pl.lit(0).alias("seed")))  # fmt: skip
+                                      pl.lit(tier.pooling).alias("pooling"), pl.lit(0).alias("seed")))
     undefined = [f"{r['fold']} ({r['n_clips']} clips)" for r in folds.iter_rows(named=True)
-                 if not (math.isfinite(r["plcc"]) and math.isfinite(r["srocc"]))]  # fmt: skip
+                 if not (math.isfinite(r["plcc"]) and math.isfinite(r["srocc"]))]
     plcc, srocc = float(folds["plcc"].mean()), float(folds["srocc"].mean())
     rmse = float(folds["rmse"].mean())
     max_err = float(np.max(np.abs(p["student"].to_numpy() - p["teacher"].to_numpy())))
     tests = [("PLCC", plcc, ">=", th.plcc_min, "plcc_min"), ("SROCC", srocc, ">=", th.srocc_min, "srocc_min"),
              ("RMSE", rmse, "<=", th.rmse_max, "rmse_max"),
-             ("max |error|", max_err, "<=", th.max_abs_error_max, "max_abs_error_max")]  # fmt: skip
+             ("max |error|", max_err, "<=", th.max_abs_error_max, "max_abs_error_max")]
     parts, ok = [], not undefined
     for label, v, op, limit, key in tests:
         good = math.isfinite(v) and (v >= limit if op == ">=" else v <= limit)
@@ -153,14 +153,14 @@ def check_loso(tier: ex.TierSpec, predictions: pl.DataFrame | None, th: Threshol
               "srocc_mean": srocc, "rmse_mean": rmse, "max_abs_error": max_err, "n_folds": folds.height,
               "n_clips": p.height, "undefined_folds": undefined,
               "per_fold": {r["fold"]: {k: r[k] for k in ("n_clips", "plcc", "srocc", "rmse", "max_abs_error")}
-                           for r in folds.iter_rows(named=True)}}  # fmt: skip
+                           for r in folds.iter_rows(named=True)}}
     head = f"{tier.arch}/{tier.pooling} as shipped ({tier.precision}, ORT CPU), {folds.height} folds: "
     pref = math.isfinite(plcc) and plcc >= th.plcc_preferred
     return [
         Check("loso_accuracy", sub, ok, head + "; ".join(parts), values=values),
         Check("loso_preferred", sub, pref, f"PLCC {plcc:.5f} {'>=' if pref else '<'} preferred {th.plcc_preferred:g} "
               "(informative)", informative=True, values={"plcc_mean": plcc, "plcc_preferred": th.plcc_preferred}),
-    ]  # fmt: skip
+    ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def check_card(tier: ex.TierSpec, model: Path, card: dict | None, error: str | N
     data = Path(model).read_bytes()
     problems = []
     want = {"tier": tier.name, "arch": tier.arch, "pooling": tier.pooling, "precision": tier.precision,
-            "sha256": ex.sha256_bytes(data), "bytes": len(data)}  # fmt: skip
+            "sha256": ex.sha256_bytes(data), "bytes": len(data)}
     for k, v in want.items():
         if card.get(k) != v:
             problems.append(
@@ -197,7 +197,7 @@ def check_budget(tier: ex.TierSpec, model: Path) -> Check:
 
 
 def check_golden(tier: ex.TierSpec, model: Path, fixture: dict | None, tolerance: float,
-                 error: str | None = None) -> Check:  # fmt: skip
+                 error: str | None = None) -> Check:
     """The tier's fixture score (its pooling rule, ORT CPU) vs libvmaf's score of the fixture in this run."""
     name = "golden"
     if fixture is None:
@@ -213,7 +213,7 @@ def check_golden(tier: ex.TierSpec, model: Path, fixture: dict | None, tolerance
     ok = math.isfinite(got) and diff <= tolerance
     return Check(name, tier.name, ok, f"student {got:.4f} vs libvmaf {want:.4f} on the fixture: |diff| {diff:.4f} "
                  f"{'<=' if ok else '>'} golden_tolerance {tolerance:g}",
-                 values={"student": got, "libvmaf": want, "abs_diff": diff})  # fmt: skip
+                 values={"student": got, "libvmaf": want, "abs_diff": diff})
 
 
 def check_bound(tier: ex.TierSpec, model: Path) -> Check:
@@ -227,12 +227,12 @@ def check_bound(tier: ex.TierSpec, model: Path) -> Check:
     layers = ", ".join(f"{r['weight']} {r['margin_bits']:.2f}" for r in proof["layers"])
     detail = (f"every partial sum < 2^24 proved from the weights over the clipped input box: worst {proof['worst']:,.0f} "
               f"grid units (margin {proof['margin_bits']:.4f} bits; dot products: {layers})") if proof["ok"] else \
-        "not provably exact: " + "; ".join(proof["problems"][:3])  # fmt: skip
+        "not provably exact: " + "; ".join(proof["problems"][:3])
     return Check("bound", tier.name, bool(proof["ok"]), detail, values=proof)
 
 
 def check_batch_invariance(tier: ex.TierSpec, model: Path, datasets: dict[str, np.ndarray], ulp_max: float,
-                           error: str | None = None) -> Check:  # fmt: skip
+                           error: str | None = None) -> Check:
     """Each row alone (batch of 1) vs all the dataset's rows in one batch, max ULP <= ulp_max (ORT CPU)."""
     name = "batch_invariance"
     if not Path(model).is_file():
@@ -253,7 +253,7 @@ def check_batch_invariance(tier: ex.TierSpec, model: Path, datasets: dict[str, n
     rows = ", ".join(f"{k} ({len(datasets[k])} rows): {v:g}" for k, v in per.items())
     hint = "" if ok or tier.precision != "int8" else " (dynamic int8 computes activation scales per batch)"
     return Check(name, tier.name, ok, f"max {worst:g} ULP {'<=' if ok else '>'} ulp_max {ulp_max:g}: {rows}{hint}",
-                 values={"max_ulp": worst, "per_dataset": per})  # fmt: skip
+                 values={"max_ulp": worst, "per_dataset": per})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def check_batch_invariance(tier: ex.TierSpec, model: Path, datasets: dict[str, n
 
 
 def check_golden_libvmaf(run: dict | None, record: dict | None, run_error: str | None = None,
-                         record_error: str | None = None) -> Check:  # fmt: skip
+                         record_error: str | None = None) -> Check:
     """This run's libvmaf pass over the fixture reproduces the committed record (features, vmaf; 4 places)."""
     name = "golden_libvmaf"
     if run is None or record is None:
@@ -270,14 +270,14 @@ def check_golden_libvmaf(run: dict | None, record: dict | None, run_error: str |
     want_v, got_v = np.asarray(record["frame_vmaf"]), np.asarray(run["frame_vmaf"])
     if want_f.shape != got_f.shape or want_v.shape != got_v.shape:
         return Check(name, "", False, f"{len(got_v)} frames with {got_f.shape[1:]} features vs the record's "
-                     f"{len(want_v)} with {want_f.shape[1:]}")  # fmt: skip
+                     f"{len(want_v)} with {want_f.shape[1:]}")
     d_f, d_v = float(np.abs(got_f - want_f).max()), float(np.abs(got_v - want_v).max())
     ok = places_equal(d_f, 0.0) and places_equal(d_v, 0.0) and places_equal(run["vmaf"], record["vmaf"])
     version = f"libvmaf {run.get('libvmaf_version')} (recorded with {record.get('libvmaf_version')})"
     return Check(name, "", ok, f"vmaf {run['vmaf']:.6f} vs recorded {record['vmaf']:.6f}; max per-frame |diff| "
                  f"features {d_f:.2e}, vmaf {d_v:.2e} (4 places); {version}",
                  values={"vmaf": run["vmaf"], "recorded": record["vmaf"], "max_feature_diff": d_f,
-                         "max_vmaf_diff": d_v})  # fmt: skip
+                         "max_vmaf_diff": d_v})
 
 
 def check_golden_teacher(run: dict | None, error: str | None, teacher) -> Check:  # noqa: ANN001
@@ -290,7 +290,7 @@ def check_golden_teacher(run: dict | None, error: str | None, teacher) -> Check:
     worst = float(np.abs(per_frame - np.asarray(run["frame_vmaf"])).max())
     ok = places_equal(got, want)
     detail = (f"teacher {teacher.name} {got:.6f} vs libvmaf {want:.6f} (|diff| {abs(got - want):.2e}, 4 places; "
-              f"per frame max {worst:.2e})")  # fmt: skip
+              f"per frame max {worst:.2e})")
     return Check("golden_teacher", "", ok, detail, values={"teacher": got, "libvmaf": want, "max_frame_diff": worst})
 
 
@@ -301,7 +301,7 @@ def check_teacher(doc: dict | None, tolerance: float, error: str | None = None) 
     diff = float(doc.get("max_abs_diff", float("nan")))
     ok = bool(doc.get("passed")) and math.isfinite(diff) and diff <= tolerance
     detail = (f"max per-frame |libvmaf - SVM| {diff:.2e} {'<=' if ok else 'vs'} teacher_tolerance {tolerance:g} "
-              f"over {doc.get('n_frames', '?')} frames; features stage says passed={doc.get('passed')}")  # fmt: skip
+              f"over {doc.get('n_frames', '?')} frames; features stage says passed={doc.get('passed')}")
     if doc.get("failures"):
         detail += f"; {len(doc['failures'])} failing clips, first: {doc['failures'][0]}"
     return Check("teacher_check", "", ok, detail, values={"max_abs_diff": diff, "tolerance": tolerance})

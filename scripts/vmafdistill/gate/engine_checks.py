@@ -40,7 +40,7 @@ def _pooled(scores: np.ndarray, pooling: str) -> float:
 
 
 def check_engines(tier: ex.TierSpec, model: Path, datasets: dict[str, np.ndarray], th: Thresholds,
-                  pt_path: Path | None = None, error: str | None = None) -> tuple[Check, list[dict[str, Any]]]:  # fmt: skip
+                  pt_path: Path | None = None, error: str | None = None) -> tuple[Check, list[dict[str, Any]]]:
     """``engines[tier]`` and the engine table it was judged on."""
     name = "engines"
     if not Path(model).is_file():
@@ -63,17 +63,17 @@ def check_engines(tier: ex.TierSpec, model: Path, datasets: dict[str, np.ndarray
             judged.append(f"{eng} {e['max_ulp']:g} ULP / {e['max_abs_diff']:.1e} VMAF")
             if not (v is not None and math.isfinite(v) and v <= limit):
                 problems.append(f"{eng} is {v:g} {unit} from ORT CPU, over {'ulp_max' if exact else 'engine_tolerance'} "
-                                f"{limit:g}")  # fmt: skip
+                                f"{limit:g}")
     rule = f"max {unit} <= {'ulp_max' if exact else 'engine_tolerance'} {limit:g} ({'exact' if exact else 'float'} tier)"
     others = [f"{e['engine']} {e['max_ulp']:g} ULP / {e['max_abs_diff']:.1e}" for e in table
-              if not e["gated"] and e["status"] == "compared"]  # fmt: skip
+              if not e["gated"] and e["status"] == "compared"]
     not_checked = sorted(e["engine"] for e in table if e["status"] != "compared")
     detail = (f"{rule} vs ORT CPU on {', '.join(f'{k} ({len(x)})' for k, x in datasets.items())}: "
               + ("; ".join(problems) if problems else "required " + ", ".join(judged))
               + (f"; not gated: {', '.join(others)}" if others else "")
-              + (f"; not checked: {', '.join(not_checked)}" if not_checked else ""))  # fmt: skip
+              + (f"; not checked: {', '.join(not_checked)}" if not_checked else ""))
     values = {"reference": REFERENCE, "rule": rule, "required": list(th.engines_required),
-              "gated": gated_engines(th.engines_required), "table": table}  # fmt: skip
+              "gated": gated_engines(th.engines_required), "table": table}
     return Check(name, tier.name, not problems, detail, values=values), table
 
 
@@ -82,7 +82,7 @@ def check_engine_defaults(tier: ex.TierSpec, table: list[dict[str, Any]], th: Th
     lines = default_warnings(table, th.engine_tolerance)
     defaults = [e for e in table if e.get("settings") == "default"]
     ok = [f"{e['engine']} ({e.get('precision') or '?'}) {e['max_abs_diff']:.1e} VMAF" for e in defaults
-          if e["status"] == "compared" and e["max_abs_diff"] is not None and e["max_abs_diff"] <= th.engine_tolerance]  # fmt: skip
+          if e["status"] == "compared" and e["max_abs_diff"] is not None and e["max_abs_diff"] <= th.engine_tolerance]
     unchecked = [e["engine"] for e in defaults if e["status"] != "compared"]
     detail = "; ".join(lines) if lines else "engines with their default settings within engine_tolerance"
     if ok and lines:
@@ -92,12 +92,12 @@ def check_engine_defaults(tier: ex.TierSpec, table: list[dict[str, Any]], th: Th
     if unchecked:
         detail += f"; not checked: {', '.join(unchecked)}"
     values = {"warnings": lines, "engines": {e["engine"]: {k: e.get(k) for k in ("precision", "max_abs_diff", "fix")}
-                                             for e in defaults}}  # fmt: skip
+                                             for e in defaults}}
     return Check("engine_defaults", tier.name, True, detail, values=values, warning=bool(lines))
 
 
 def check_golden_engines(tier: ex.TierSpec, model: Path, fixture: np.ndarray | None, th: Thresholds,
-                         pt_path: Path | None = None, error: str | None = None) -> Check:  # fmt: skip
+                         pt_path: Path | None = None, error: str | None = None) -> Check:
     """Each required engine's fixture score (the tier's pooling rule) equal to ORT CPU's at 4 places."""
     name = "golden_engines"
     if not Path(model).is_file():

@@ -50,11 +50,11 @@ def check_export_file(model: Path, fixture: dict | None) -> Check:
     if problems:
         return Check("export", model.stem, False, f"{model}: " + "; ".join(problems))
     return Check("export", model.stem, True, f"{model} ({card.get('id')}): sha256, bytes and golden score "
-                 f"{score:.4f} match the card", values={"golden": score})  # fmt: skip
+                 f"{score:.4f} match the card", values={"golden": score})
 
 
 def health_checks(exe: str, origin: str, export_dirs: dict[str, str | Path], golden: str | Path,
-                  teachers: dict) -> list[Check]:  # fmt: skip
+                  teachers: dict) -> list[Check]:
     """ffmpeg, then per teacher (``teachers``: name -> teacher.Teacher; ``export_dirs``: name -> its exports)
     the golden fixture through libvmaf (every teacher in one pass) and through the teacher, and each export;
     each check's subject names its teacher."""
@@ -72,7 +72,7 @@ def health_checks(exe: str, origin: str, export_dirs: dict[str, str | Path], gol
         models = sorted(Path(export_dirs[name]).glob("*.onnx"))
         if not models:
             own.append(Check("export", "", True, f"no exported models yet in {export_dirs[name]}", informative=True,
-                             note="info"))  # fmt: skip
+                             note="info"))
         own += [check_export_file(m, mine or record) for m in models]
         checks += [replace(c, subject=f"{name}/{c.subject}" if c.subject else name) for c in own]
     return checks

@@ -11,7 +11,7 @@ from .run import GateInputs, failures, passed, warnings
 
 
 def report(checks: list[Check], th: Thresholds, inputs: GateInputs | list[GateInputs],
-           tables: dict[str, list[dict]]) -> dict:  # fmt: skip
+           tables: dict[str, list[dict]]) -> dict:
     """The JSON report (verdict, teachers, thresholds, tiers, every check, the engine tables); ``inputs``: one
     teacher's, or every teacher's (``run_teachers``: models keyed ``<teacher>/<tier>``)."""
     many = isinstance(inputs, list)
@@ -22,7 +22,7 @@ def report(checks: list[Check], th: Thresholds, inputs: GateInputs | list[GateIn
             if card:
                 key = f"{inp.teacher.name}/{name}" if many else name
                 cards[key] = {k: card.get(k) for k in ("id", "arch", "pooling", "precision", "bytes", "n_params",
-                                                      "sha256", "teacher")}  # fmt: skip
+                                                      "sha256", "teacher")}
     first = inputs[0] if many else inputs
     return {
         "verdict": "PASS" if passed(checks) else "FAIL",
@@ -35,7 +35,7 @@ def report(checks: list[Check], th: Thresholds, inputs: GateInputs | list[GateIn
         "models": cards,
         "engines": ex.jsonable(tables, "name"),
         "checks": [{"check": c.label, "status": c.status, "passed": c.passed, "informative": c.informative,
-                    "detail": c.detail, "values": ex.jsonable(c.values, "name")} for c in checks],  # fmt: skip
+                    "detail": c.detail, "values": ex.jsonable(c.values, "name")} for c in checks],
     }
 
 
@@ -48,7 +48,7 @@ def engine_markdown(tier: str, table: list[dict]) -> list[str]:
     datasets = list(dict.fromkeys(d for e in table for d in e.get("datasets", {})))
     head = "| engine | gated | " + " | ".join(f"{d}: max / p99 ULP, max \\|diff\\|" for d in datasets) + " |"
     lines = [f"### Engines: {tier} (vs ORT CPU, all optimisations, 1 thread)", "", head,
-             "|---|---|" + "---|" * len(datasets)]  # fmt: skip
+             "|---|---|" + "---|" * len(datasets)]
     missing: dict[tuple[str, str], list[str]] = {}  # engines not checked, grouped by reason
     for e in table:
         if e["status"] != "compared":
@@ -58,11 +58,11 @@ def engine_markdown(tier: str, table: list[dict]) -> list[str]:
         for d in datasets:
             x = e["datasets"].get(d)
             cells.append("-" if x is None else f"{_fmt(x['max_ulp'], 'g')} / {_fmt(x['p99_ulp'], 'g')}, "
-                         f"{_fmt(x['max_abs_diff'], '.1e')}")  # fmt: skip
+                         f"{_fmt(x['max_abs_diff'], '.1e')}")
         lines.append(f"| {e['engine']} | {'yes' if e['gated'] else 'no'} | " + " | ".join(cells) + " |")
     for (reason, gated), names in missing.items():
         lines.append(f"| {', '.join(names)} | {gated} | not checked: {reason.replace('|', '/')} |"
-                     + " |" * (len(datasets) - 1))  # fmt: skip
+                     + " |" * (len(datasets) - 1))
     return lines
 
 
@@ -72,7 +72,7 @@ def report_markdown(rep: dict) -> str:
     lines = [head, ""]
     for t in rep.get("teachers") or [rep.get("teacher") or {}]:
         lines.append(f"Teacher: {t.get('name', '?')} (libvmaf model {t.get('libvmaf_model', '?')}; "
-                     f"features {', '.join(t.get('features', []))})")  # fmt: skip
+                     f"features {', '.join(t.get('features', []))})")
     lines.append("")
     if rep["failed"]:
         lines += ["Failed checks: " + ", ".join(f"`{f}`" for f in rep["failed"]), ""]
@@ -81,17 +81,17 @@ def report_markdown(rep: dict) -> str:
         lines += [f"- **WARN** {w}" for w in warned] + [""]
     th = rep["thresholds"]
     lines += ["Thresholds: " + ", ".join(f"{k}={v:g}" if isinstance(v, (int, float)) else f"{k}={','.join(v)}"
-                                         for k, v in th.items()), ""]  # fmt: skip
+                                         for k, v in th.items()), ""]
     lines += ["| check | status | detail |", "|---|---|---|"]
     for c in rep["checks"]:
         detail = c["detail"].replace("|", "\\|")  # a literal pipe inside a markdown table cell
         lines.append(f"| {c['check']} | {c['status']} | {detail} |")
     if rep["models"]:
         lines += ["", "| tier | model | teacher | arch | pooling | precision | bytes | params |",
-                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "|---|---|---|---|---|---|---|---|"]
         for t, m in rep["models"].items():
             lines.append(f"| {t} | " + " | ".join(str(m.get(k)) for k in ("id", "teacher", "arch", "pooling", "precision",
-                                                                           "bytes", "n_params")) + " |")  # fmt: skip
+                                                                           "bytes", "n_params")) + " |")
     for tier, table in rep.get("engines", {}).items():
         if table:
             lines += ["", *engine_markdown(tier, table)]

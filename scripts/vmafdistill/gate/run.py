@@ -14,7 +14,7 @@ from .. import export as ex
 from ..golden import load_fixture
 from ..synth import synthetic_rows
 from .checks import (Check, Thresholds, check_batch_invariance, check_bound, check_budget, check_card, check_golden,
-                     check_golden_libvmaf, check_golden_teacher, check_loso, check_teacher, read, read_json)  # fmt: skip
+                     check_golden_libvmaf, check_golden_teacher, check_loso, check_teacher, read, read_json)
 from .engine_checks import check_engine_defaults, check_engines, check_golden_engines
 
 

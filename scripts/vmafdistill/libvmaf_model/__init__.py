@@ -27,9 +27,9 @@ read by ``vmafdistill.libvmaf_log``; this package's public names are importable 
 """
 
 from .model import (SINGLE_SCORE_KEY, LibvmafModel, ModelError, ScoreTransform, libvmaf_models_option, score_keys,
-                    scores_from_log)  # fmt: skip
+                    scores_from_log)
 from .options import log_key
 from .reader import MODEL_DIR, PHONE, builtin_names, load_model
 
 __all__ = ["MODEL_DIR", "PHONE", "SINGLE_SCORE_KEY", "LibvmafModel", "ModelError", "ScoreTransform", "builtin_names",
-           "libvmaf_models_option", "load_model", "log_key", "score_keys", "scores_from_log"]  # fmt: skip
+           "libvmaf_models_option", "load_model", "log_key", "score_keys", "scores_from_log"]

@@ -226,4 +226,4 @@ def libvmaf_models_option(models: list[LibvmafModel]) -> str:
 
 
 __all__ = ["SINGLE_SCORE_KEY", "LibvmafModel", "ModelError", "ScoreTransform", "libvmaf_models_option", "score_keys",
-           "scores_from_log"]  # fmt: skip
+           "scores_from_log"]

@@ -12,7 +12,7 @@ import numpy as np
 # integer_motion,cambi,speed}.c) as name -> (alias, type d/i/b/s, default).
 _SPEED = {"speed_kernelscale": ("ks", "d", 1.0), "speed_prescale": ("ps", "d", 1.0), "speed_prescale_method":
           ("psm", "s", "nearest"), "speed_sigma_nn": ("snn", "d", 0.29), "speed_nn_floor": ("nnf", "d", 0.0),
-          "speed_max_val": ("mxv", "d", 1000.0)}  # fmt: skip
+          "speed_max_val": ("mxv", "d", 1000.0)}
 _EXTRACTORS: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, str, object]]]] = {
     "adm": (tuple(f"VMAF_integer_feature_{f}_score" for f in ("adm2", "aim", "adm3")),
             {"adm_csf_scale": ("scf", "d", 1.0), "adm_csf_diag_scale": ("scfd", "d", 1.0), "adm_dlm_weight":
@@ -37,7 +37,7 @@ _EXTRACTORS: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, str, object]]
                 "motion_blend_offset": ("mbo", "d", 40.0), "motion_fps_weight": ("mfw", "d", 1.0),
                 "motion_max_val": ("mmxv", "d", 10000.0), "motion_five_frame_window": ("mffw", "b", False),
                 "motion_moving_average": ("mma", "b", False)}),
-}  # fmt: skip
+}
 # The canonical order groups features by extractor in this order, model order inside a group:
 # v0.6.1 family -> adm2, vif_scale0..3, motion2; v1.0.16 -> adm3, cambi, speed_chroma_uv, motion3.
 _CANONICAL_GROUPS = ("adm", "vif", "cambi", "speed_chroma", "speed_temporal", "motion")

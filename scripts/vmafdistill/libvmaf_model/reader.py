@@ -76,12 +76,12 @@ def _parse_model(doc: object, path: Path, version: str | None, phone: bool) -> L
         kind = "a bootstrap model collection" if "BOOTSTRAP" in model_type else "not a libvmaf SVM model"
         raise ModelError(f"{where}: model_dict.model_type {model_type!r}: {kind}; only LIBSVMNUSVR is supported")
     features = _field(md, "feature_names", where, lambda v: _is_list(None, _extractor)(v) and len(v) > 0,
-                      what=": a non-empty list of scores of libvmaf's integer adm/vif/motion, cambi, speed")  # fmt: skip
+                      what=": a non-empty list of scores of libvmaf's integer adm/vif/motion, cambi, speed")
     n = len(features)
     opts = _field(md, "feature_opts_dicts", where, lambda v: _is_list(None, lambda o: isinstance(o, dict) and all(
-        isinstance(x, (int, float, str)) for x in o.values()))(v) and len(v) <= n, [], ": <= 1 object per feature")  # fmt: skip
+        isinstance(x, (int, float, str)) for x in o.values()))(v) and len(v) <= n, [], ": <= 1 object per feature")
     norm = _field(md, "norm_type", where, lambda v: v in ("linear_rescale", "none"), what=": libvmaf knows only "
-                  "'linear_rescale' and 'none' ('clip_0to1' is a training recipe, param_dict.norm_type)")  # fmt: skip
+                  "'linear_rescale' and 'none' ('clip_0to1' is a training recipe, param_dict.norm_type)")
     rescale = {}
     for key, identity in (("slopes", 1.0), ("intercepts", 0.0)):
         ok = _is_list(n + 1, lambda v: _num(v) and (key == "intercepts" or v != 0))
@@ -93,14 +93,14 @@ def _parse_model(doc: object, path: Path, version: str | None, phone: bool) -> L
     clip = _field(md, "score_clip", where, lambda v: _is_list(2, _num)(v) and v[0] <= v[1], None, ": [low, high]")
     unique = all(sum(s in f for f in features) == 1 for s in ("speed_chroma", "adm3"))
     chroma = _field(md, "chroma_correction_parameter", where, lambda v: _num(v) and v != 0 and unique, None,
-                    ": a non-zero number, for a model with exactly one speed_chroma and one adm3 feature")  # fmt: skip
+                    ": a non-zero number, for a model with exactly one speed_chroma and one adm3 feature")
     model = LibvmafModel(
         name=(version or re.sub(r"[^A-Za-z0-9._-]", "_", path.stem)) + ("_phone" if phone else ""), version=version,
         path=path, features=tuple(features), feature_opts=tuple(opts) + ({},) * (n - len(opts)), norm_type=norm,
         slopes=rescale["slopes"], intercepts=rescale["intercepts"], gamma=gamma, rho=rho, support_vectors=sv,
         coef=coef, transform=transform, phone=phone, score_clip=None if clip is None else tuple(map(float, clip)),
         chroma_correction=None if chroma is None else float(chroma),
-    )  # fmt: skip
+    )
     try:
         model.log_keys()
     except ValueError as exc:
@@ -121,17 +121,17 @@ def _parse_transform(st: dict | None, where: str, phone: bool) -> ScoreTransform
     bad += [f for f in ("out_lte_in", "out_gte_in") if f in st and not isinstance(st[f], str)]
     knots = st.get("knots") or []
     if not (_is_list(None, _is_list(2, _num))(knots) and len(knots) in range(2 * bool(knots), 11)
-            and all(a[0] < b[0] and a[1] <= b[1] for a, b in zip(knots, knots[1:]))):  # fmt: skip
+            and all(a[0] < b[0] and a[1] <= b[1] for a, b in zip(knots, knots[1:]))):
         bad.append("knots (2..10 [x, y] pairs, x increasing, y non-decreasing)")
     if bad:
         raise ModelError(f"{key}: invalid {', '.join(bad)}")
     ps = [None if st.get(p) is None else float(st[p]) for p in ("p0", "p1", "p2")]
     return ScoreTransform(bool(st.get("enabled")) or phone, *ps, tuple((float(x), float(y)) for x, y in knots),
-                          st.get("out_lte_in") == "true", st.get("out_gte_in") == "true")  # fmt: skip
+                          st.get("out_lte_in") == "true", st.get("out_gte_in") == "true")
 
 
 _LIBSVM_HEADER = ("svm_type", "kernel_type", "degree", "gamma", "coef0", "nr_class", "total_sv", "rho", "label",
-                  "probA", "probB", "nr_sv")  # fmt: skip
+                  "probA", "probB", "nr_sv")
 
 
 def _parse_libsvm(text: str, n_features: int, where: str) -> tuple[float, float, np.ndarray, np.ndarray]:
