@@ -40,18 +40,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from corpora import clip_table
+from inference import EXPORT_DIR, PEERS_DIR, export_svm_onnx
+from student_eval import exported_students
+from tuning_corpus import TUNING, tuning_frames
+from vmafdistill import FEATURES, atomic, loso, onnxrun
+from vmafdistill.ffmpeg import check_libvmaf, resolve_ffmpeg
+from vmafdistill.teacher import load_teacher
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from corpora import clip_table  # noqa: E402
-from inference import EXPORT_DIR, PEERS_DIR, export_svm_onnx  # noqa: E402
-from student_eval import exported_students  # noqa: E402
-from tuning_corpus import TUNING, tuning_frames  # noqa: E402
-from vmafdistill import FEATURES, atomic, loso, onnxrun  # noqa: E402
-from vmafdistill.ffmpeg import check_libvmaf, resolve_ffmpeg  # noqa: E402
-from vmafdistill.teacher import load_teacher  # noqa: E402
-
 OUT_CSV = ROOT / "results" / "benchmarks" / "accuracy.csv"
 DEMO_FRAMES = ROOT / "results" / "features" / "frames.parquet"
 DEMO_CLIPS = ROOT / "results" / "features" / "clips.parquet"

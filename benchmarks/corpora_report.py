@@ -11,20 +11,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from corpora import clip_table
+from corpus_cache import CorpusFrames, frames
+from rich.console import Console
+from rich.table import Table
+from tuning_corpus import TUNING
+from unseen_corpus import UNSEEN
+from vmafdistill.ffmpeg import check_libvmaf, resolve_ffmpeg
+from vmafdistill.libvmaf_model import PHONE
+from vmafdistill.teacher import Teacher, builtin_names, load_teacher
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from corpora import clip_table  # noqa: E402
-from corpus_cache import CorpusFrames, frames  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-from tuning_corpus import TUNING  # noqa: E402
-from unseen_corpus import UNSEEN  # noqa: E402
-from vmafdistill.ffmpeg import check_libvmaf, resolve_ffmpeg  # noqa: E402
-from vmafdistill.libvmaf_model import PHONE  # noqa: E402
-from vmafdistill.teacher import Teacher, builtin_names, load_teacher  # noqa: E402
-
 CORPORA = {"tuning": TUNING, "unseen": UNSEEN}
 
 

@@ -29,11 +29,9 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from vmafdistill import mathpaths
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from vmafdistill import mathpaths  # noqa: E402
-
 ARCHS = ("nano", "mlp_64x2", "exact")
 AVX2_ONLY = {"MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
              "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR", "OPENBLAS_CORETYPE": "Haswell"}

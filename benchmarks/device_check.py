@@ -12,16 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+from vmafdistill import FEATURES
+from vmafdistill.ulp import max_ulp
 
-from vmafdistill import FEATURES  # noqa: E402
-from vmafdistill.ulp import max_ulp  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def ort_run(path: Path, x: np.ndarray, provider: str, optimize: bool = True) -> tuple[np.ndarray, list[str]]:

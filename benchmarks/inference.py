@@ -38,12 +38,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
 from vmafdistill import FEATURES, onnxrun  # noqa: E402
 from vmafdistill.teacher import Teacher, load_teacher  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
 EXPORT_DIR = ROOT / "results" / "export"
 PEERS_DIR = ROOT.parent / "shared" / "peers"
 FRAMES = ROOT / "results" / "features" / "frames.parquet"

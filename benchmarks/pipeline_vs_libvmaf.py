@@ -18,18 +18,15 @@ import argparse
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from vmafdistill import corpus, demo
+from vmafdistill.ffmpeg import ClipGeometry, libvmaf_argv, resolve_ffmpeg
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from vmafdistill import corpus, demo  # noqa: E402
-from vmafdistill.ffmpeg import ClipGeometry, libvmaf_argv, resolve_ffmpeg  # noqa: E402
-
 SNAKEMAKE = [str(ROOT / ".venv" / "bin" / "snakemake")]
 
 

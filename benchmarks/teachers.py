@@ -18,26 +18,22 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import polars as pl
 
+from corpus_cache import frames
+from student_eval import evaluate, exported_students
+from unseen_corpus import UNSEEN
+from vmafdistill import corpus, demo
+from vmafdistill.configcheck import teacher_specs
+from vmafdistill.ffmpeg import ClipGeometry, libvmaf_argv, resolve_ffmpeg
+from vmafdistill.libvmaf_model import libvmaf_models_option
+from vmafdistill.loso import fold_table
+from vmafdistill.teacher import PHONE_NAME, builtin_names, load_teacher
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from corpus_cache import frames  # noqa: E402
-from student_eval import evaluate, exported_students  # noqa: E402
-from unseen_corpus import UNSEEN  # noqa: E402
-from vmafdistill import corpus, demo  # noqa: E402
-from vmafdistill.configcheck import teacher_specs  # noqa: E402
-from vmafdistill.ffmpeg import ClipGeometry, libvmaf_argv, resolve_ffmpeg  # noqa: E402
-from vmafdistill.libvmaf_model import libvmaf_models_option  # noqa: E402
-from vmafdistill.loso import fold_table  # noqa: E402
-from vmafdistill.teacher import PHONE_NAME, builtin_names, load_teacher  # noqa: E402
-
 SNAKEMAKE = [str(ROOT / ".venv" / "bin" / "snakemake"), "--snakefile", str(ROOT / "Snakefile")]
 PASS_TEACHERS = ["vmaf_v0.6.1", "vmaf_v0.6.1neg", "vmaf_4k_v0.6.1", "vmaf_v1.0.16_3d0h"]
 TIERS = ("nano", "tiny", "exact")

@@ -20,15 +20,10 @@ benchmarks_out/tune_<teacher>.csv.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from vmafdistill.mathpaths import pin  # noqa: E402
+from vmafdistill.mathpaths import pin
 
 pin()  # training: the pinned math paths, as the workflow's jobs (before numpy and torch load)
 
@@ -47,6 +42,8 @@ from vmafdistill.students import build_student  # noqa: E402
 from vmafdistill.teacher import load_teacher, teacher_hparams  # noqa: E402
 from vmafdistill.train import predict, pretrain  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
+
 #: study -> (what it decides, [(label, arch, hparams over the arch's defaults)]); the first row is the default
 STUDIES: dict[str, tuple[str, list[tuple[str, str, dict]]]] = {
     "tiny_arch": ("the tiny tier's arch", [("mlp_64x2", "mlp_64x2", {}), ("mlp_128x3", "mlp_128x3", {})]),
@@ -59,7 +56,7 @@ STUDIES: dict[str, tuple[str, list[tuple[str, str, dict]]]] = {
 QUICK = {"pre_steps": 2000, "qat_steps": 300, "ft_steps": 200}
 
 
-def clip_errors(model, table: pl.DataFrame, features: tuple[str, ...]) -> np.ndarray:  # noqa: ANN001
+def clip_errors(model, table: pl.DataFrame, features: tuple[str, ...]) -> np.ndarray:
     """Per clip: student - libvmaf (means of per-frame scores) on a corpus table."""
     pred = predict(model, table.select(list(features)).to_numpy())
     t = table.with_columns(pl.Series("pred", pred)).group_by("clip_id").agg(pl.col("pred").mean(), pl.col("vmaf").mean())

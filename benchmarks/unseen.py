@@ -26,21 +26,18 @@ import argparse
 import sys
 from pathlib import Path
 
+import polars as pl
+from corpora_report import describe, named_teachers
+from corpus_cache import frames
+from inference import PEERS_DIR
+from rich.console import Console
+from rich.table import Table
+from student_eval import evaluate, exported_students, peer_students
+from unseen_corpus import UNSEEN
+from vmafdistill import atomic
+from vmafdistill.ffmpeg import check_libvmaf, resolve_ffmpeg
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import polars as pl  # noqa: E402
-from corpora_report import describe, named_teachers  # noqa: E402
-from corpus_cache import frames  # noqa: E402
-from inference import PEERS_DIR  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-from student_eval import evaluate, exported_students, peer_students  # noqa: E402
-from unseen_corpus import UNSEEN  # noqa: E402
-from vmafdistill import atomic  # noqa: E402
-from vmafdistill.ffmpeg import check_libvmaf, resolve_ffmpeg  # noqa: E402
-
 OUT_CSV = ROOT / "benchmarks_out" / "unseen.csv"
 
 

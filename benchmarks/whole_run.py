@@ -18,7 +18,6 @@ import argparse
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,13 +25,11 @@ from pathlib import Path
 
 import polars as pl
 
+from vmafdistill import corpus, demo
+from vmafdistill.ffmpeg import ClipGeometry, libvmaf_argv, resolve_ffmpeg
+from vmafdistill.teacher import load_teacher
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from vmafdistill import corpus, demo  # noqa: E402
-from vmafdistill.ffmpeg import ClipGeometry, libvmaf_argv, resolve_ffmpeg  # noqa: E402
-from vmafdistill.teacher import load_teacher  # noqa: E402
-
 SNAKEMAKE = [str(ROOT / ".venv" / "bin" / "snakemake"), "--snakefile", str(ROOT / "Snakefile")]
 #: rule -> kind of work (what is not the work of a training job is start-up, counted apart)
 KIND = {"demo_source": "encoding", "demo_dataset": "encoding", "extract_features": "libvmaf",

@@ -15,9 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from vmafdistill.mathpaths import pin  # noqa: E402
+from vmafdistill.mathpaths import pin
 
 pin()  # (this script loads no math library; every entry script pins first all the same)
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from vmafdistill.mathpaths import pin  # noqa: E402
+from vmafdistill.mathpaths import pin
 
 pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
 

@@ -23,9 +23,7 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from vmafdistill.mathpaths import pin  # noqa: E402
+from vmafdistill.mathpaths import pin
 
 pin()  # before numpy and torch load: they read their code paths then (vmafdistill.mathpaths)
 
@@ -104,7 +102,7 @@ def geometry(args: argparse.Namespace, exe: str) -> tuple[ClipGeometry, dict]:
     return clip, {"fps": fps, "pix_fmt": pix_fmt}
 
 
-def model_teacher(model: str | Path):  # noqa: ANN201 - a teacher.Teacher
+def model_teacher(model: str | Path):  # a teacher.Teacher
     """The teacher a student was distilled from, from its metadata (a built-in, phone, or a model file)."""
     from vmafdistill.teacher import ModelError, load_teacher
 
@@ -122,7 +120,7 @@ def model_teacher(model: str | Path):  # noqa: ANN201 - a teacher.Teacher
     return teacher
 
 
-def run_libvmaf(exe: str, clip: ClipGeometry, declared: dict, teacher=None) -> PassResult:  # noqa: ANN001
+def run_libvmaf(exe: str, clip: ClipGeometry, declared: dict, teacher=None) -> PassResult:
     """ONE libvmaf pass; a pair whose frame counts, rates or reference pixel format disagree is a ScoreError."""
     res = run_pass(exe, clip, teacher=teacher)
     problems = pair_problems(

@@ -1,19 +1,18 @@
-"""Shared test set-up: the library under scripts/ is importable as `vmafdistill`; the tiny corpus and ONE
-tiny workflow run, built once per session and shared by every test that needs them (read-only: a test
-that changes a run works in a copy or in its own folder)."""
+"""Shared test set-up: the tiny corpus and ONE tiny workflow run, built once per session and shared by every
+test that needs them (read-only: a test that changes a run works in a copy or in its own folder). The library
+is importable as `vmafdistill` once the project is installed (`pip install -e .`); pyproject.toml puts tests/
+and benchmarks/ on the path for their helpers."""
 
 import json
 import stat
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+from tiny import FAST_GATE, TEACHERS, build_tiny_corpus, shared_config, snakemake
 
-from tiny import FAST_GATE, TEACHERS, build_tiny_corpus, shared_config, snakemake  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def snapshot(root: Path) -> list:

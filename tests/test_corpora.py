@@ -9,7 +9,6 @@ kind with each other or with the demo corpus.
 """
 
 import hashlib
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,18 +17,16 @@ import onnx
 import pytest
 import yaml
 
+import corpora
+import student_eval
+import tuning_corpus
+import unseen_corpus
+from inference import export_svm_onnx
+from vmafdistill import demo
+from vmafdistill.ffmpeg import resolve_ffmpeg
+from vmafdistill.teacher import builtin_names, load_teacher
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import corpora  # noqa: E402
-import student_eval  # noqa: E402
-import tuning_corpus  # noqa: E402
-import unseen_corpus  # noqa: E402
-from inference import export_svm_onnx  # noqa: E402
-from vmafdistill import demo  # noqa: E402
-from vmafdistill.ffmpeg import resolve_ffmpeg  # noqa: E402
-from vmafdistill.teacher import builtin_names, load_teacher  # noqa: E402
-
 PEERS = ROOT.parent / "shared" / "peers"
 SIDE = 318
 TEACHERS = [load_teacher(n) for n in builtin_names()] + [load_teacher("vmaf_v0.6.1", "phone")]
