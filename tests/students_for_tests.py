@@ -17,7 +17,7 @@ def random_student(arch: str, seed: int = 0) -> torch.nn.Module:
     return model.eval()
 
 
-def bf16_round(x):  # noqa: ANN001, ANN201 - float32 array
+def bf16_round(x):  # float32 array
     """float32 values rounded to bfloat16 (8 significant bits, round to nearest even), as float32."""
     import numpy as np
 
@@ -26,7 +26,7 @@ def bf16_round(x):  # noqa: ANN001, ANN201 - float32 array
     return np.where(np.isnan(x), np.float32(np.nan), r.view(np.float32))
 
 
-def bf16_engine():  # noqa: ANN201 - an engines.Engine
+def bf16_engine():  # an engines.Engine
     """ORT CPU with bf16 rounding of its inputs and output, reported as a default-settings engine that
     chose bf16: the bf16 path of the gate on any CPU (OpenVINO chooses bf16 only where the CPU has it)."""
     from vmafdistill import engines as E
@@ -38,12 +38,12 @@ def bf16_engine():  # noqa: ANN201 - an engines.Engine
             super().__init__()
             self.name = "bf16-sim"
 
-        def open_session(self, path):  # noqa: ANN001, ANN202
+        def open_session(self, path):
             sess = super().open_session(path)
             self.info["precision"] = "bf16 (simulated)"
             return sess
 
-        def infer(self, session, x):  # noqa: ANN001, ANN202
+        def infer(self, session, x):
             return bf16_round(super().infer(session, bf16_round(x)))
 
     return Bf16Sim()

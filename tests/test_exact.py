@@ -49,7 +49,7 @@ def model(state: dict) -> exact.ExactStudent:
 
 
 @pytest.fixture(scope="module")
-def onnx_file(model, tmp_path_factory):  # noqa: ANN001, ANN201
+def onnx_file(model, tmp_path_factory):
     data = exact.to_onnx(model, META)
     path = tmp_path_factory.mktemp("exact") / "exact.onnx"
     path.write_bytes(data)
@@ -57,7 +57,7 @@ def onnx_file(model, tmp_path_factory):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="module")
-def rows(model) -> np.ndarray:  # noqa: ANN001
+def rows(model) -> np.ndarray:
     """Realistic draws, rows far outside the box, the box's corners, and exact rounding ties (k + 1/2 steps)."""
     rng = np.random.default_rng(0)
     span = BOX_HIGH - BOX_LOW
@@ -70,7 +70,7 @@ def rows(model) -> np.ndarray:  # noqa: ANN001
     return x.astype(np.float32)
 
 
-def _ort(data_or_path, x: np.ndarray, optimize: bool = True) -> np.ndarray:  # noqa: ANN001
+def _ort(data_or_path, x: np.ndarray, optimize: bool = True) -> np.ndarray:
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -82,13 +82,13 @@ def _ort(data_or_path, x: np.ndarray, optimize: bool = True) -> np.ndarray:  # n
     return sess.run(None, {"features": x})[0]
 
 
-def _openvino(path, x: np.ndarray, config: dict) -> np.ndarray:  # noqa: ANN001
+def _openvino(path, x: np.ndarray, config: dict) -> np.ndarray:
     ov = pytest.importorskip("openvino")
     compiled = ov.Core().compile_model(str(path), "CPU", config)
     return np.array(compiled.create_infer_request().infer({0: x})[compiled.output(0)])
 
 
-def _tract(path, x: np.ndarray, one_by_one: bool = False) -> np.ndarray:  # noqa: ANN001
+def _tract(path, x: np.ndarray, one_by_one: bool = False) -> np.ndarray:
     tract = pytest.importorskip("tract")
     m = tract.onnx().load(str(path))
     m.set_input_fact(0, f"N,{x.shape[1]},f32")
@@ -98,7 +98,7 @@ def _tract(path, x: np.ndarray, one_by_one: bool = False) -> np.ndarray:  # noqa
     return run.run([x])[0].to_numpy()
 
 
-def test_torch_eval_equals_ort_bit_for_bit(model, onnx_file, rows) -> None:  # noqa: ANN001
+def test_torch_eval_equals_ort_bit_for_bit(model, onnx_file, rows) -> None:
     with torch.no_grad():
         t = model(torch.from_numpy(rows)).numpy()
     o = _ort(onnx_file[1], rows)
@@ -108,7 +108,7 @@ def test_torch_eval_equals_ort_bit_for_bit(model, onnx_file, rows) -> None:  # n
 
 
 @pytest.mark.parametrize("engine", ["ort-noopt", "onnx-reference", "openvino-f32", "tract"])
-def test_every_engine_gives_the_same_bits(engine, onnx_file, rows) -> None:  # noqa: ANN001
+def test_every_engine_gives_the_same_bits(engine, onnx_file, rows) -> None:
     path, data = onnx_file
     ref = _ort(data, rows)
     if engine == "ort-noopt":
@@ -124,7 +124,7 @@ def test_every_engine_gives_the_same_bits(engine, onnx_file, rows) -> None:  # n
     np.testing.assert_array_equal(_bits(ref), _bits(got))
 
 
-def test_inputs_are_clamped_before_they_are_rounded(onnx_file, model, rows) -> None:  # noqa: ANN001
+def test_inputs_are_clamped_before_they_are_rounded(onnx_file, model, rows) -> None:
     """Every op reading the raw input is a clamp (Max/Min) or the non-finite guard: no engine rounds a huge
     value; a huge feature scores as the box's end does."""
     proto = onnx.load_from_string(onnx_file[1])
@@ -137,7 +137,7 @@ def test_inputs_are_clamped_before_they_are_rounded(onnx_file, model, rows) -> N
 
 @pytest.mark.parametrize("engine", ["ort-cpu", "ort-cpu-noopt", "onnx-reference", "openvino-f32", "openvino-default",
                                     "tract"])
-def test_a_non_finite_feature_scores_nan_on_every_engine(engine, onnx_file, model, rows) -> None:  # noqa: ANN001
+def test_a_non_finite_feature_scores_nan_on_every_engine(engine, onnx_file, model, rows) -> None:
     from vmafdistill import engines
 
     x = np.repeat(rows[:4], 4, axis=0)
@@ -150,7 +150,7 @@ def test_a_non_finite_feature_scores_nan_on_every_engine(engine, onnx_file, mode
         assert np.array_equal(np.isnan(model(torch.from_numpy(x)).numpy()), want)
 
 
-def test_batch_of_one_equals_the_batch(onnx_file, rows) -> None:  # noqa: ANN001
+def test_batch_of_one_equals_the_batch(onnx_file, rows) -> None:
     path, data = onnx_file
     x = rows[::20]
     whole = _ort(data, rows)[::20]
@@ -162,14 +162,14 @@ def test_batch_of_one_equals_the_batch(onnx_file, rows) -> None:  # noqa: ANN001
     np.testing.assert_array_equal(_bits(whole), _bits(_tract(path, x, one_by_one=True)))
 
 
-def test_prover_accepts_the_trained_model(model, onnx_file) -> None:  # noqa: ANN001
+def test_prover_accepts_the_trained_model(model, onnx_file) -> None:
     r = exact.check_bound(onnx_file[1])
     assert r["ok"] and r["worst"] < exact.LIMIT and r["margin_bits"] > 0
     assert len(r["layers"]) >= 3 and all(0 < row["worst_partial_sum"] < exact.LIMIT for row in r["layers"])
     assert exact.prove_bound(model)["worst"] == r["worst"]  # the model and its bytes: one proof
 
 
-def _replace_weight(data: bytes, name: str, f) -> bytes:  # noqa: ANN001
+def _replace_weight(data: bytes, name: str, f) -> bytes:
     """The graph with MatMul weight ``name`` (int16 + Cast) replaced by float32 ``f(weights)``."""
     proto = onnx.load_from_string(data)
     w = next(numpy_helper.to_array(i) for i in proto.graph.initializer if i.name == f"{name}_i")
@@ -180,7 +180,7 @@ def _replace_weight(data: bytes, name: str, f) -> bytes:  # noqa: ANN001
     return proto.SerializeToString()
 
 
-def test_prover_refuses_overflow_and_non_integer_weights(model, onnx_file) -> None:  # noqa: ANN001
+def test_prover_refuses_overflow_and_non_integer_weights(model, onnx_file) -> None:
     data = onnx_file[1]
     big = exact.prove_bound(_replace_weight(data, "w1", lambda w: w * 2.0**12))
     assert not big["ok"] and any(">= 2^24" in p for p in big["problems"])
@@ -196,7 +196,7 @@ def test_prover_refuses_overflow_and_non_integer_weights(model, onnx_file) -> No
         exact.to_onnx(bad, META)
 
 
-def test_export_contract_size_and_determinism(model, onnx_file) -> None:  # noqa: ANN001
+def test_export_contract_size_and_determinism(model, onnx_file) -> None:
     data = onnx_file[1]
     assert len(data) <= BUDGET
     assert exact.to_onnx(model, META) == data
@@ -213,7 +213,7 @@ def test_export_contract_size_and_determinism(model, onnx_file) -> None:  # noqa
         exact.to_onnx(exact.build_exact(), META)
 
 
-def test_rescale_keeps_the_function(model, rows) -> None:  # noqa: ANN001
+def test_rescale_keeps_the_function(model, rows) -> None:
     m = copy.deepcopy(model)
     x = torch.from_numpy(rows)
     with torch.no_grad():
@@ -223,7 +223,7 @@ def test_rescale_keeps_the_function(model, rows) -> None:  # noqa: ANN001
     np.testing.assert_array_equal(_bits(before), _bits(after))
 
 
-def test_training_is_deterministic(state) -> None:  # noqa: ANN001
+def test_training_is_deterministic(state) -> None:
     again = exact.pretrain_exact(TINY, seed=0)
     assert state["state_dict"].keys() == again["state_dict"].keys()
     for k, v in state["state_dict"].items():
@@ -232,20 +232,20 @@ def test_training_is_deterministic(state) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def registered(monkeypatch):  # noqa: ANN001, ANN201
+def registered(monkeypatch):
     """``exact`` as an arch of train.train_fold (a no-op once archs.py / students.py register it)."""
     if "exact" not in archs.ARCHS:
         monkeypatch.setitem(archs.ARCHS, "exact", {"kind": "exact", "pre_steps": 12000})
         build = train.build_student
 
-        def build_student(arch: str, hparams: dict | None = None):  # noqa: ANN202
+        def build_student(arch: str, hparams: dict | None = None):
             hp = archs.resolve_hparams(arch, hparams)
             return exact.build_exact(hp) if hp["kind"] == "exact" else build(arch, hparams)
 
         monkeypatch.setattr(train, "build_student", build_student)
 
 
-def test_train_fold_fine_tunes_the_exact_student(registered, state) -> None:  # noqa: ANN001
+def test_train_fold_fine_tunes_the_exact_student(registered, state) -> None:
     from vmafdistill.synth import synthetic_set
     from vmafdistill.teacher import load_teacher
 
@@ -288,14 +288,14 @@ V16 = "vmaf_v1.0.16_5d0h"
 
 
 @pytest.fixture(scope="module")
-def teacher16():  # noqa: ANN201
+def teacher16():
     from vmafdistill.teacher import load_teacher
 
     return load_teacher(V16)
 
 
 @pytest.fixture(scope="module")
-def model16(teacher16) -> exact.ExactStudent:  # noqa: ANN001
+def model16(teacher16) -> exact.ExactStudent:
     from vmafdistill.teacher import teacher_hparams
 
     hp = {**teacher_hparams(teacher16), **TINY}
@@ -304,7 +304,7 @@ def model16(teacher16) -> exact.ExactStudent:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def onnx16(model16, teacher16, tmp_path_factory):  # noqa: ANN001, ANN201
+def onnx16(model16, teacher16, tmp_path_factory):
     from vmafdistill.export.onnx_graph import metadata
     from vmafdistill.export.tiers import TierSpec
 
@@ -323,7 +323,7 @@ def _adm3_q(model: exact.ExactStudent, adm3: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def zero_rows(model16, teacher16) -> np.ndarray:  # noqa: ANN001
+def zero_rows(model16, teacher16) -> np.ndarray:
     """Rows with speed_chroma exactly 0: adm3 over and past the box, on rounding ties of adm3 and of the
     corrected value, the other features anywhere."""
     from vmafdistill.synth import generic_box
@@ -342,7 +342,7 @@ def zero_rows(model16, teacher16) -> np.ndarray:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def rows16(model16, teacher16, zero_rows) -> np.ndarray:  # noqa: ANN001
+def rows16(model16, teacher16, zero_rows) -> np.ndarray:
     from vmafdistill.synth import sample_generic
 
     g = model16.chroma_fix[0]
@@ -352,7 +352,7 @@ def rows16(model16, teacher16, zero_rows) -> np.ndarray:  # noqa: ANN001
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
-def test_chroma_fix_torch_eval_equals_ort_bit_for_bit(model16, onnx16, rows16) -> None:  # noqa: ANN001
+def test_chroma_fix_torch_eval_equals_ort_bit_for_bit(model16, onnx16, rows16) -> None:
     assert np.sum(rows16[:, 2] == 0) > 500 and np.sum(rows16[:, 2] != 0) > 1500
     with torch.no_grad():
         t = model16(torch.from_numpy(rows16)).numpy()
@@ -363,7 +363,7 @@ def test_chroma_fix_torch_eval_equals_ort_bit_for_bit(model16, onnx16, rows16) -
 
 
 @pytest.mark.parametrize("engine", ["ort-noopt", "onnx-reference", "openvino-f32", "tract"])
-def test_chroma_fix_every_engine_gives_the_same_bits(engine, onnx16, rows16) -> None:  # noqa: ANN001
+def test_chroma_fix_every_engine_gives_the_same_bits(engine, onnx16, rows16) -> None:
     path, data, _ = onnx16
     ref = _ort(data, rows16)
     if engine == "ort-noopt":
@@ -379,7 +379,7 @@ def test_chroma_fix_every_engine_gives_the_same_bits(engine, onnx16, rows16) -> 
     np.testing.assert_array_equal(_bits(ref), _bits(got))
 
 
-def test_chroma_fix_is_proven_and_fits_the_contract(model16, onnx16, teacher16) -> None:  # noqa: ANN001
+def test_chroma_fix_is_proven_and_fits_the_contract(model16, onnx16, teacher16) -> None:
     from vmafdistill.export.onnx_graph import check_contract
     from vmafdistill.synth import generic_box
 
@@ -397,7 +397,7 @@ def test_chroma_fix_is_proven_and_fits_the_contract(model16, onnx16, teacher16) 
     assert high >= 120.0 * (1.0 - lo[0]) - 1.0 / float(model16.in_mul[2]) and high > hi[2]
 
 
-def test_chroma_fix_is_applied_exactly(model16, onnx16, zero_rows) -> None:  # noqa: ANN001
+def test_chroma_fix_is_applied_exactly(model16, onnx16, zero_rows) -> None:
     g, a, c = model16.chroma_fix
     fixed = zero_rows.copy()
     value = c - c * _adm3_q(model16, zero_rows[:, a])  # libvmaf's corrected value of the quantised adm3
@@ -423,7 +423,7 @@ def test_chroma_fix_is_applied_exactly(model16, onnx16, zero_rows) -> None:  # n
 # the teacher's score transform and clip, computed exactly after the student's output
 
 
-def _transform_graph(steps, lo: float, hi: float) -> bytes:  # noqa: ANN001
+def _transform_graph(steps, lo: float, hi: float) -> bytes:
     """The transform's steps alone as an ONNX graph: input ``score`` float32 [N] -> ``vmaf`` [N]."""
     from onnx import TensorProto, helper, numpy_helper
 
@@ -431,11 +431,11 @@ def _transform_graph(steps, lo: float, hi: float) -> bytes:  # noqa: ANN001
 
     nodes, inits = [], []
 
-    def node(op, ins, out):  # noqa: ANN001, ANN202
+    def node(op, ins, out):
         nodes.append(helper.make_node(op, ins, [out]))
         return out
 
-    def const(name, v):  # noqa: ANN001, ANN202
+    def const(name, v):
         inits.append(numpy_helper.from_array(np.asarray(v, dtype=np.float32), name))
         return name
 
@@ -450,7 +450,7 @@ def _transform_graph(steps, lo: float, hi: float) -> bytes:  # noqa: ANN001
 @pytest.mark.parametrize("name,transform", [("vmaf_v0.6.1", "phone"), ("vmaf_v1.0.16_3d0h", None),
                                             ("vmaf_v1.0.16_3d0h_2160", None), ("vmaf_v1.0.16_1d5h_2160", None),
                                             ("vmaf_v0.6.1", None)])
-def test_the_transform_is_exact_provable_and_close_to_libvmaf(name, transform, tmp_path) -> None:  # noqa: ANN001
+def test_the_transform_is_exact_provable_and_close_to_libvmaf(name, transform, tmp_path) -> None:
     """clip(T(s)) in exact integer steps: within 2.5e-4 VMAF of the float64 transform for every s a student can
     give, the same bits in torch and on every engine computing in float32, and proved < 2^24 like the graph."""
     from vmafdistill import engines
@@ -479,14 +479,14 @@ def test_the_transform_is_exact_provable_and_close_to_libvmaf(name, transform, t
         np.testing.assert_array_equal(_bits(out), _bits(got), err_msg=eng)
 
 
-def _tract_1d(path, s: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def _tract_1d(path, s: np.ndarray) -> np.ndarray:
     tract = pytest.importorskip("tract")
     m = tract.onnx().load(str(path))
     m.set_input_fact(0, "N,f32")
     return m.into_model().into_runnable().run([s])[0].to_numpy()
 
 
-def test_an_exact_student_of_the_phone_model_applies_its_transform_exactly(tmp_path) -> None:  # noqa: ANN001
+def test_an_exact_student_of_the_phone_model_applies_its_transform_exactly(tmp_path) -> None:
     from vmafdistill import engines
     from vmafdistill.teacher import load_teacher, teacher_hparams
 

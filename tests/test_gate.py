@@ -14,7 +14,6 @@ import numpy as np
 import polars as pl
 import pytest
 import torch
-import yaml
 
 from vmafdistill import FEATURES
 from vmafdistill import export as ex
@@ -27,7 +26,6 @@ from vmafdistill.ulp import max_ulp, ulp_distance
 from students_for_tests import random_student
 from tiny import TEACHERS
 from vmafdistill import engines as E
-from vmafdistill.teacher import load_teacher
 
 ROOT = Path(__file__).resolve().parent.parent
 f32 = np.float32

@@ -1,7 +1,6 @@
 """libvmaf through ffmpeg: binary resolution, filter escaping, log parsing, golden fixture, teacher."""
 
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 
 from vmaf_torch_svm import svm_from_vmaf_torch
-from vmafdistill import FEATURES
 from vmafdistill.ffmpeg import (
     ClipGeometry,
     FFmpegError,

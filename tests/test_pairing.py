@@ -201,7 +201,7 @@ def test_score_reads_a_raw_distorted_clip_at_its_own_size(exe, clips, model, tmp
     unnamed = tmp_path / "dis.yuv"  # no size in its name: read at the reference size, 6 "frames"
     unnamed.write_bytes(small.read_bytes())
     proc = _score(model, "--ref", clips / "ref.yuv", "--dis", unnamed, "--width", W, "--height", H)
-    assert proc.returncode == 1 and f"has 6 frames but its reference" in proc.stderr
+    assert proc.returncode == 1 and "has 6 frames but its reference" in proc.stderr
     proc = _score(model, "--ref", clips / "ref.yuv", "--dis", unnamed, "--width", W, "--height", H,
                   "--dis-width", 80, "--dis-height", 48)
     assert proc.returncode == 0 and abs(_teacher(proc.stdout) - float(truth.vmaf.mean())) < 1e-4

@@ -4,14 +4,8 @@ feature this ffmpeg's libvmaf cannot compute, frames too small for the teacher, 
 
 import json
 import shutil
-import subprocess
-import sys
 
-import polars as pl
-import pytest
-
-from tiny import ROOT, build_tiny_corpus, fast_config, snakemake
-from vmafdistill import export as ex
+from tiny import build_tiny_corpus, snakemake
 from vmafdistill.ffmpeg import resolve_ffmpeg
 from vmafdistill.libvmaf_model import MODEL_DIR
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def build_tiny_corpus(root: Path, width: int = W, height: int = H) -> Path:
     """Write the tiny corpus under `root` and return root. Deterministic bytes. The default 160x96 suits
     the vmaf_v0.6.1 family; VMAF v1.0.16's 3d0h needs one side >= 216 and both >= 160 (e.g. 256x160)."""
-    W, H = width, height  # noqa: N806
+    W, H = width, height
     encodes = [(codec, crf, w * W // 160, h * H // 96) for codec, crf, w, h in ENCODES]
     exe, _ = resolve_ffmpeg()
     (root / "ref").mkdir(parents=True, exist_ok=True)

@@ -39,11 +39,11 @@ def write_json(target: str | os.PathLike, obj: Any) -> None:
     write_text(target, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
-def write_parquet(target: str | os.PathLike, frame) -> None:  # noqa: ANN001 - polars.DataFrame
+def write_parquet(target: str | os.PathLike, frame) -> None:  # polars.DataFrame
     with atomic_path(target) as tmp:
         frame.write_parquet(tmp, statistics=False)
 
 
-def write_csv(target: str | os.PathLike, frame) -> None:  # noqa: ANN001 - polars.DataFrame
+def write_csv(target: str | os.PathLike, frame) -> None:  # polars.DataFrame
     with atomic_path(target) as tmp:
         frame.write_csv(tmp, float_precision=6)

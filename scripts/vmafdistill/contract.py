@@ -55,7 +55,7 @@ def add_nonfinite_guard(proto: Any) -> Any:
     return proto
 
 
-def compact_names(proto):  # noqa: ANN001, ANN201 - ModelProto
+def compact_names(proto):  # ModelProto
     """The graph with short names for its intermediate values (``v0``, ``v1``, ...) and none for its nodes:
     the exporter's long ``/net/net.0/Gemm_output_0`` style names cost ~1 KB of a 10 KB budget.
     Inputs, outputs, initializers and the Cast of an initializer (a weight stored as small integers) keep theirs."""

@@ -65,7 +65,7 @@ def check_libvmaf(exe: str, origin: str = "") -> dict[str, str]:
     return {"ffmpeg": exe, "origin": origin, "ffmpeg_version": first}
 
 
-def check_teacher_features(exe: str, teacher, origin: str = "") -> list[str]:  # noqa: ANN001 - a teacher.Teacher
+def check_teacher_features(exe: str, teacher, origin: str = "") -> list[str]:  # a teacher.Teacher
     """Run the teacher's model once on a generated pair (testsrc2, 576x324, 3 frames, one blurred) and
     fail naming the binary, the teacher and each feature its libvmaf cannot compute. Returns the log keys."""
     label = f"{exe} ({origin})" if origin else exe
@@ -207,7 +207,7 @@ class PassResult:
     ref: InputStream
 
 
-def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicubic", *, teacher) -> PassResult:  # noqa: ANN001
+def run_pass(exe: str, clip: ClipGeometry, threads: int = 1, scaler: str = "bicubic", *, teacher) -> PassResult:
     """Run ONE libvmaf pass in a temporary folder (the command the workflow runs) and read it back:
     the teacher's features (canonical order) and score (`teacher`: a teacher.Teacher)."""
     with tempfile.TemporaryDirectory(prefix="vmafdistill-pass-") as tmp:

@@ -30,7 +30,7 @@ from .train import predict, train_fold
 
 
 def train_final(tier: ex.TierSpec, hparams: dict, clips: pl.DataFrame, frames: pl.DataFrame, seed: int,
-                val_fraction: float, init_state: dict | None, progress=None):  # noqa: ANN001, ANN201
+                val_fraction: float, init_state: dict | None, progress=None):
     """(model, meta, history) of the tier's final student."""
     split = ex.final_split(clips, val_fraction)
     features = hp_teacher(hparams).features
@@ -70,7 +70,7 @@ class TierInputs:
     engine_tolerance: float = 1e-4
 
 
-def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict,  # noqa: ANN001
+def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict,
                 inputs: TierInputs) -> tuple[bytes, dict[str, Any]]:
     """(the .onnx bytes, the model card) of a tier; ExportError when the export breaks its contract."""
     frames, clips, fixture, opset = inputs.frames, inputs.clips, inputs.fixture, inputs.opset

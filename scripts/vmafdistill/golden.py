@@ -42,14 +42,14 @@ def _entry(features: tuple[str, ...], feats: np.ndarray, vmaf: np.ndarray) -> di
             "frame_vmaf": np.round(vmaf, 6).tolist(), "vmaf": float(vmaf.mean())}
 
 
-def measure_fixture(exe: str, teacher, fixture_dir: Path = FIXTURE_DIR) -> dict:  # noqa: ANN001
+def measure_fixture(exe: str, teacher, fixture_dir: Path = FIXTURE_DIR) -> dict:
     """The fixture through ONE libvmaf pass for `teacher` (a teacher.Teacher): a flat record."""
     res = run_pass(exe, clip(fixture_dir), teacher=teacher)
     return {"ref": REF, "dis": DIS, **GEOMETRY, "libvmaf_version": res.libvmaf_version, "teacher": teacher.name,
             **_entry(teacher.features, res.features, res.vmaf)}
 
 
-def record_fixture(exe: str, teachers: list, fixture_dir: Path = FIXTURE_DIR) -> dict:  # noqa: ANN001
+def record_fixture(exe: str, teachers: list, fixture_dir: Path = FIXTURE_DIR) -> dict:
     """Every teacher of `teachers` in ONE pass (libvmaf runs several models at once): the committed record."""
     models = [t.model for t in teachers]
     with tempfile.TemporaryDirectory(prefix="vmafdistill-golden-") as tmp:

@@ -116,7 +116,7 @@ def fold_table(predictions: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows).sort(keys)
 
 
-def _num(value) -> float:  # noqa: ANN001 - a polars scalar (None when nothing was defined)
+def _num(value) -> float:  # a polars scalar (None when nothing was defined)
     return float("nan") if value is None else float(value)
 
 

@@ -17,7 +17,7 @@ CPU = "CPUExecutionProvider"
 
 
 def session(model: bytes | str | Path, provider: str = CPU, optimize: bool = True, threads: int = 1,
-            provider_options: dict[str, Any] | None = None, module: str = "onnxruntime"):  # noqa: ANN201
+            provider_options: dict[str, Any] | None = None, module: str = "onnxruntime"):
     """An ORT session on model bytes or a path (``module``: the onnxruntime module to use, by name)."""
     import importlib
 
@@ -34,7 +34,7 @@ def session(model: bytes | str | Path, provider: str = CPU, optimize: bool = Tru
     return ort.InferenceSession(src, sess_options=opts, providers=providers)
 
 
-def run(sess, features: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def run(sess, features: np.ndarray) -> np.ndarray:
     """float32 scores [N] of raw features [N, F] through a session."""
     name = sess.get_inputs()[0].name
     out = sess.run(None, {name: np.ascontiguousarray(features, dtype=np.float32)})[0]

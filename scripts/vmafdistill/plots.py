@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
+import matplotlib.pyplot as plt
+import polars as pl
 
-from .atomic import atomic_path  # noqa: E402
+from .atomic import atomic_path
 
 
 def residuals(predictions: pl.DataFrame, out: str | Path, teacher: str = "teacher") -> None:
@@ -63,7 +63,7 @@ def fold_plcc(folds: pl.DataFrame, out: str | Path) -> None:
     _save(fig, out)
 
 
-def _save(fig, out: str | Path) -> None:  # noqa: ANN001
+def _save(fig, out: str | Path) -> None:
     with atomic_path(out) as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)

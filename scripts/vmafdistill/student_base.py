@@ -19,7 +19,7 @@ class Student(nn.Module):
     """Base: the teacher's input fix, fixed standardisation buffers, final clamp; subclasses implement
     ``body(z)``."""
 
-    def __init__(self, n_features: int = 6, score_range=(0.0, 100.0), chroma_fix=None, transform=None) -> None:  # noqa: ANN001
+    def __init__(self, n_features: int = 6, score_range=(0.0, 100.0), chroma_fix=None, transform=None) -> None:
         super().__init__()
         self.n_features = int(n_features)
         self.lo, self.hi = float(score_range[0]), float(score_range[1])

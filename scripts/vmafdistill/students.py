@@ -102,7 +102,7 @@ class ReweightSVM(Student):
     input, output and the 2F parameters stay float32.
     """
 
-    def __init__(self, teacher, **kw: object) -> None:  # noqa: ANN001 - a teacher.Teacher
+    def __init__(self, teacher, **kw: object) -> None:  # a teacher.Teacher
         t = teacher.model
         super().__init__(**kw)
         n = self.n_features

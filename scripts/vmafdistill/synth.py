@@ -133,7 +133,7 @@ AT_LIMIT = 0.04
 _LIMITS = {"cambi_max_val": "high", "speed_max_val": "high", "motion_max_val": "high", "adm_min_val": "low"}
 
 
-def physical_bounds(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - a teacher.Teacher
+def physical_bounds(teacher) -> tuple[np.ndarray, np.ndarray]:  # a teacher.Teacher
     """Per canonical feature, the values libvmaf can produce: >= 0 (every v1.0.16 and v0.6.1 feature but
     adm's enhancement side), capped by the extractor's *_max_val / adm_min_val options."""
     m = teacher.model
@@ -146,7 +146,7 @@ def physical_bounds(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 -
     return lo[perm], hi[perm]
 
 
-def declared_limits(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def declared_limits(teacher) -> tuple[np.ndarray, np.ndarray]:
     """Per canonical feature, the limits its extractor's options declare (NaN where none)."""
     m = teacher.model
     lo, hi = np.full(len(m.features), np.nan), np.full(len(m.features), np.nan)
@@ -158,7 +158,7 @@ def declared_limits(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
     return lo[perm], hi[perm]
 
 
-def generic_box(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def generic_box(teacher) -> tuple[np.ndarray, np.ndarray]:
     """The box a generic teacher's students are trained on: each end at the extractor's declared limit
     (adm_min_val, cambi/speed/motion max_val: where the lowest-quality and most extreme frames land), else
     the support vectors' raw span (``Teacher.feature_box``) widened by WIDEN, inside the physical bounds."""
@@ -171,7 +171,7 @@ def generic_box(teacher) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
     return low, high
 
 
-def sample_generic(teacher, n: int, seed: int) -> np.ndarray:  # noqa: ANN001
+def sample_generic(teacher, n: int, seed: int) -> np.ndarray:
     """``n`` vectors [n, F] (canonical order) for a teacher outside the v0.6.1 family: near a random
     support vector (the model's training data: real frames), between two, or uniform over ``generic_box``;
     then AT_LIMIT of the rows get each declared limit exactly, and, with a chroma correction, 5% exact zeros
@@ -197,14 +197,14 @@ def sample_generic(teacher, n: int, seed: int) -> np.ndarray:  # noqa: ANN001
     return x[rng.permutation(len(x))]
 
 
-def sample_for(teacher, n: int, seed: int, mix: dict[str, float] | None = None) -> np.ndarray:  # noqa: ANN001
+def sample_for(teacher, n: int, seed: int, mix: dict[str, float] | None = None) -> np.ndarray:
     """The pretraining draw of a teacher: the v0.6.1 family's manifold sampler, else ``sample_generic``."""
     if teacher.family == "v0.6.1":
         return sample_features(n, seed, mix)
     return sample_generic(teacher, n, seed)
 
 
-def feature_floor(teacher) -> np.ndarray:  # noqa: ANN001
+def feature_floor(teacher) -> np.ndarray:
     """Lower limits for jittered copies of corpus rows (motion >= 0 for the v0.6.1 family)."""
     if teacher.family == "v0.6.1":
         return np.array([-np.inf] * 5 + [0.0])
@@ -212,7 +212,7 @@ def feature_floor(teacher) -> np.ndarray:  # noqa: ANN001
 
 
 def synthetic_set(
-    n: int, seed: int, mix: dict[str, float] | None = None, clip: bool = True, *, teacher  # noqa: ANN001
+    n: int, seed: int, mix: dict[str, float] | None = None, clip: bool = True, *, teacher
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(X [n,F] float64, y [n] float64)``: synthetic vectors and their scores by ``teacher`` (a teacher.Teacher).
 
@@ -228,7 +228,7 @@ SYNTHETIC_SEED = 0x6A7E
 SYNTHETIC_ROWS = 10_000
 
 
-def synthetic_rows(teacher, n: int = SYNTHETIC_ROWS, seed: int = SYNTHETIC_SEED) -> np.ndarray:  # noqa: ANN001
+def synthetic_rows(teacher, n: int = SYNTHETIC_ROWS, seed: int = SYNTHETIC_SEED) -> np.ndarray:
     """The engine checks' synthetic sample for ``teacher``: its pretraining draw at an unused seed."""
     return sample_for(teacher, n, seed)
 

@@ -116,7 +116,7 @@ def teacher_from_config(config: dict) -> Teacher:
     return load_teacher(str(spec), None if transform in (None, "none") else str(transform))
 
 
-def teacher_hparams(teacher) -> dict:  # noqa: ANN001 - a teacher.Teacher
+def teacher_hparams(teacher) -> dict:  # a teacher.Teacher
     """What a student needs of its teacher, as hparams (saved with the model)."""
     m = teacher.model
     fix = None
@@ -130,7 +130,7 @@ def teacher_hparams(teacher) -> dict:  # noqa: ANN001 - a teacher.Teacher
             "transform": transform_hparams(m.transform)}
 
 
-def transform_hparams(t) -> dict | None:  # noqa: ANN001 - a libvmaf_model.ScoreTransform
+def transform_hparams(t) -> dict | None:  # a libvmaf_model.ScoreTransform
     """The score transform as plain data for a student (None when the model does not apply one)."""
     if not t.enabled:
         return None
@@ -138,7 +138,7 @@ def transform_hparams(t) -> dict | None:  # noqa: ANN001 - a libvmaf_model.Score
             "out_gte_in": bool(t.out_gte_in)}
 
 
-def hp_teacher(hp: dict | None):  # noqa: ANN201 - a teacher.Teacher
+def hp_teacher(hp: dict | None):  # a teacher.Teacher
     """The teacher named by hparams (vmaf_v0.6.1 when they name none)."""
     spec = (hp or {}).get("teacher") or ["vmaf_v0.6.1", None]
     return load_teacher(str(spec[0]), spec[1])

@@ -255,7 +255,7 @@ def train_fold(
     return model, history
 
 
-def _least_squares_(model, x: np.ndarray, t: np.ndarray, w: np.ndarray) -> None:  # noqa: ANN001 - a Linear
+def _least_squares_(model, x: np.ndarray, t: np.ndarray, w: np.ndarray) -> None:  # a Linear
     """The linear student's exact weighted least-squares fit (float64) of targets ``t`` on rows ``x``:
     its pretraining, done in the fold job (a fraction of a second; no pretraining job to start)."""
     z = (np.asarray(x, dtype=np.float64) - model.mean.double().numpy()) / model.std.double().numpy()

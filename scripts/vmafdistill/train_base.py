@@ -89,14 +89,14 @@ def _synthetic_cached(n: int, seed: int, mix: tuple | None, spec: tuple) -> tupl
     return x, y
 
 
-def student_loss(model, x: torch.Tensor, t: torch.Tensor, margin: float, w: torch.Tensor | None = None) -> torch.Tensor:  # noqa: ANN001
+def student_loss(model, x: torch.Tensor, t: torch.Tensor, margin: float, w: torch.Tensor | None = None) -> torch.Tensor:
     """(Weighted) MSE of ``model.raw(x)`` limited to [lo - margin, hi + margin] against targets ``t``."""
     p = torch.clamp(model.raw(x), model.lo - margin, model.hi + margin)
     e = (p - t) ** 2
     return (e * w).sum() / w.sum() if w is not None else e.mean()
 
 
-def training_state(model, arch: str, hp: dict, history: dict) -> dict:  # noqa: ANN001
+def training_state(model, arch: str, hp: dict, history: dict) -> dict:
     """A pretraining's result: ``{"arch", "hparams", "state_dict", "history"}`` (``train.train_fold``'s init_state)."""
     return {
         "arch": arch,

@@ -19,7 +19,7 @@ class JobLog:
         self.path = Path(log_path) if log_path else None
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            self._fh = open(self.path, "w", encoding="utf-8")  # closed in close()
         else:
             self._fh = None
 

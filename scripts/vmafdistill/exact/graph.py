@@ -19,7 +19,7 @@ from .transform import emit, program
 ZERO_EXP = 20
 
 
-def model_proto(model: torch.nn.Module, meta: dict[str, str] | None = None, opset: int = 20):  # noqa: ANN201
+def model_proto(model: torch.nn.Module, meta: dict[str, str] | None = None, opset: int = 20):
     """The integer graph of a calibrated exact student (an onnx.ModelProto, names compacted); ``meta``:
     its metadata_props. BoundError for a student not calibrated yet."""
     import onnx
@@ -94,7 +94,7 @@ def _proto_layer(m: torch.nn.Module, i: int, a: str, node: Callable[..., str], c
     """Layer ``i``'s nodes on integer activations ``a``: the next activations, or the score's integer."""
     w, b, w_lo = m.int_weights(i)
     last = i == len(m.layers) - 1
-    col = (lambda v: v[0]) if last else (lambda v: v.T)  # noqa: E731 - a 1-D head: MatMul gives [N]
+    col = (lambda v: v[0]) if last else (lambda v: v.T)  # a 1-D head: MatMul gives [N]
     t = node("MatMul", [a, const(f"w{i}", col(w), True)], f"mm{i}")
     t = node("Add", [t, const(f"b{i}", b[0] if last else b)], f"acc{i}")
     mul = 1.0 if last else torch.exp2(getattr(m, f"acc_exp{i}") - getattr(m, f"act_exp{i}"))

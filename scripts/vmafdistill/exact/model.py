@@ -48,12 +48,12 @@ def _int_act(t: torch.Tensor, c: torch.Tensor, sq: torch.Tensor, cap: torch.Tens
 
 class _SRelu(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, u):  # noqa: ANN001, ANN205
+    def forward(ctx, u):
         ctx.save_for_backward(u)
         return torch.relu(u - 1.0) + (torch.clamp(u, -1.0, 1.0) + 1.0) ** 2 * 0.25
 
     @staticmethod
-    def backward(ctx, grad):  # noqa: ANN001, ANN205
+    def backward(ctx, grad):
         return grad * torch.clamp((ctx.saved_tensors[0] + 1.0) * 0.5, 0.0, 1.0)
 
 
@@ -61,14 +61,14 @@ class _IntAct(torch.autograd.Function):
     """Forward: ``_int_act(t)`` (exact); backward: straight through to the unfloored ``u`` (0 where capped)."""
 
     @staticmethod
-    def forward(ctx, u, t, c, sq, cap, srelu):  # noqa: ANN001, ANN205
+    def forward(ctx, u, t, c, sq, cap, srelu):
         h = _int_act(t, c, sq, cap, srelu)
         ctx.save_for_backward(u, c, h, cap)
         ctx.srelu = srelu
         return h
 
     @staticmethod
-    def backward(ctx, grad):  # noqa: ANN001, ANN205
+    def backward(ctx, grad):
         u, c, h, cap = ctx.saved_tensors
         d = torch.clamp((u + c) * (0.5 / c), 0.0, 1.0) if ctx.srelu else (u > 0).to(grad.dtype)
         return grad * d * (h < cap), None, None, None, None, None
@@ -80,7 +80,7 @@ class ExactStudent(Student):
     def __init__(self, n_features: int = 6, hidden: tuple[int, ...] = (48, 48), act: str = "srelu",
                  in_bits: int = 14, act_bits: int = 14, act_min_exp: int = KNEE_MIN_EXP, margin_bits: float = 0.5,
                  split_bits: tuple[int, int] = (7, 7), box_low=None, box_high=None, score_range=(0.0, 100.0),
-                 chroma_fix=None, transform=None) -> None:  # noqa: ANN001
+                 chroma_fix=None, transform=None) -> None:
         super().__init__(n_features, score_range, chroma_fix, transform)
         check_transform(self.transform, self.lo, self.hi)  # ValueError for one the integer stage cannot compute
         lo = np.asarray(synth.BOX_LOW if box_low is None else box_low, dtype=np.float64)
@@ -141,7 +141,7 @@ class ExactStudent(Student):
         export loads no torch)."""
         return graph.to_onnx(self, meta, opset)
 
-    def rescale_(self, mean, std) -> None:  # noqa: ANN001
+    def rescale_(self, mean, std) -> None:
         """The function does not depend on ``mean``/``std``: only the buffers change."""
         self.set_scaler(mean, std)
 

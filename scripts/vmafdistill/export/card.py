@@ -104,7 +104,7 @@ def model_card(
     model_config: dict,
     training: dict[str, Any],
     engines: list[dict[str, Any]] | None = None,
-    teacher,  # noqa: ANN001 - a teacher.Teacher
+    teacher,  # a teacher.Teacher
     engine_warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """The model card (``results/export/{tier}.json``) of an exported tier."""

@@ -44,7 +44,7 @@ METADATA_KEYS = (
 )
 
 
-def torch_to_onnx(model, opset: int = MIN_OPSET):  # noqa: ANN001, ANN201 - torch module -> ModelProto
+def torch_to_onnx(model, opset: int = MIN_OPSET):  # torch module -> ModelProto
     """fp32 export of a student's score with the legacy TorchScript exporter (deterministic, fast); without
     the non-finite guard, which ``build_onnx`` appends after any precision conversion."""
     import onnx
@@ -74,7 +74,7 @@ def torch_to_onnx(model, opset: int = MIN_OPSET):  # noqa: ANN001, ANN201 - torc
 
 
 
-def metadata(tier: TierSpec, features_sha256: str, libvmaf_version: str, teacher) -> dict[str, str]:  # noqa: ANN001
+def metadata(tier: TierSpec, features_sha256: str, libvmaf_version: str, teacher) -> dict[str, str]:
     """The model's metadata_props (every key of METADATA_KEYS); `teacher`: the student's teacher.Teacher."""
     meta = {
         "vmafdistill.arch": tier.arch,
@@ -91,7 +91,7 @@ def metadata(tier: TierSpec, features_sha256: str, libvmaf_version: str, teacher
     return meta
 
 
-def build_onnx(model, precision: str, meta: dict[str, str], opset: int = MIN_OPSET) -> bytes:  # noqa: ANN001
+def build_onnx(model, precision: str, meta: dict[str, str], opset: int = MIN_OPSET) -> bytes:
     """The .onnx bytes of ``model`` at ``precision`` with ``meta`` as metadata_props; contract checked."""
     import onnx
 
@@ -127,14 +127,14 @@ def check_contract(data: bytes, min_opset: int = MIN_OPSET) -> None:
     proto = onnx.load_from_string(data)
     try:
         onnx.checker.check_model(proto, full_check=True)
-    except Exception as exc:  # noqa: BLE001 - any checker failure breaks the contract
+    except Exception as exc:  # any checker failure breaks the contract
         raise ExportError(f"onnx.checker (full_check) failed: {exc}") from exc
     problems = []
     opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=0)
     if opset < min_opset:
         problems.append(f"opset {opset} < {min_opset}")
 
-    def shape(vi) -> list:  # noqa: ANN001
+    def shape(vi) -> list:
         return [d.dim_param or d.dim_value for d in vi.type.tensor_type.shape.dim]
 
     ins, outs = list(proto.graph.input), list(proto.graph.output)

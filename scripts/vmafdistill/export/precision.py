@@ -40,7 +40,7 @@ PRECISION_NOTES = {
 }
 
 
-def _standardisation_nodes(proto) -> list[str]:  # noqa: ANN001
+def _standardisation_nodes(proto) -> list[str]:
     """Names of the input's Sub (x - mean) and the Div that follows it (/ std)."""
     names = []
     sub = next((n for n in proto.graph.node if n.op_type == "Sub" and n.input[0] == INPUT), None)
@@ -52,7 +52,7 @@ def _standardisation_nodes(proto) -> list[str]:  # noqa: ANN001
     return names
 
 
-def to_fp16(proto, keep_scaler_fp32: bool = True):  # noqa: ANN001, ANN201
+def to_fp16(proto, keep_scaler_fp32: bool = True):
     """float16 weights and compute, float32 IO; the input standardisation stays float32 by default."""
     from onnxconverter_common import float16
 
@@ -62,7 +62,7 @@ def to_fp16(proto, keep_scaler_fp32: bool = True):  # noqa: ANN001, ANN201
         return float16.convert_float_to_float16(proto, keep_io_types=True, node_block_list=block)
 
 
-def gemm_to_matmul(proto):  # noqa: ANN001, ANN201
+def gemm_to_matmul(proto):
     """Rewrite Gemm(A, B, C; alpha=beta=1, transA=0) as MatMul(A, B') + C (B' = B or B^T)."""
     import onnx
     from onnx import helper, numpy_helper
@@ -99,7 +99,7 @@ def gemm_to_matmul(proto):  # noqa: ANN001, ANN201
     return proto
 
 
-def to_int8_dynamic(proto):  # noqa: ANN001, ANN201
+def to_int8_dynamic(proto):
     """ORT dynamic int8 quantization of the MatMul weights (per-batch activation scales)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic

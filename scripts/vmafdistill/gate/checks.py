@@ -280,7 +280,7 @@ def check_golden_libvmaf(run: dict | None, record: dict | None, run_error: str |
                          "max_vmaf_diff": d_v})
 
 
-def check_golden_teacher(run: dict | None, error: str | None, teacher) -> Check:  # noqa: ANN001
+def check_golden_teacher(run: dict | None, error: str | None, teacher) -> Check:
     """The float64 teacher (a teacher.Teacher) on this run's fixture features reproduces this run's libvmaf
     score (4 places)."""
     if run is None:

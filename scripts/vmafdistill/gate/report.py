@@ -98,7 +98,7 @@ def report_markdown(rep: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rich_table(checks: list[Check], title: str = "gate"):  # noqa: ANN201 - rich.table.Table
+def rich_table(checks: list[Check], title: str = "gate"):  # rich.table.Table
     from rich.markup import escape
     from rich.table import Table
 
