@@ -156,7 +156,8 @@ def main() -> None:
         t.add_row(row[0], *(f"{v:.1f}" for v in row[1:]))
     console.print(t)
     console.print(
-        f"clip scores {s_clips['vmaf'].min():.1f} .. {s_clips['vmaf'].max():.1f} (median {s_clips['vmaf'].median():.1f}); "
+        f"clip scores {s_clips['vmaf'].min():.1f} .. {s_clips['vmaf'].max():.1f} "
+        f"(median {s_clips['vmaf'].median():.1f}); "
         f"frame scores {s_frames['vmaf'].min():.1f} .. {s_frames['vmaf'].max():.1f}; "
         f"{(s_frames['vmaf'] == 0).sum()} frames clipped at 0"
     )
@@ -189,7 +190,8 @@ def main() -> None:
             sess = onnxrun.session(path)
             for cname, frames in corpora.items():
                 pred, dep = scores(sess, frames)
-                dist = "-" if kind == "reference" else "out" if kind == "peer" else "in" if cname == "demo" else "tuning"
+                dist = ("-" if kind == "reference" else "out" if kind == "peer" else "in" if cname == "demo"
+                        else "tuning")
                 rows.append({"corpus": cname, "model": label, "kind": kind, "distribution": dist,
                              **evaluate(frames, pred), "batch_dep": dep})
                 if cname == "tuning":

@@ -74,7 +74,8 @@ def main() -> None:
         res: dict = {}
         base = {k: ort_run(onnx_path, x, "CPUExecutionProvider")[0] for k, x in data.items()}
         res["ORT CPU all optimisations vs none"] = {
-            k: max_ulp(ort_run(onnx_path, x, "CPUExecutionProvider", optimize=False)[0], base[k]) for k, x in data.items()
+            k: max_ulp(ort_run(onnx_path, x, "CPUExecutionProvider", optimize=False)[0], base[k])
+            for k, x in data.items()
         }
         for provider in ort.get_available_providers():
             if provider in ("CPUExecutionProvider", "AzureExecutionProvider"):
@@ -85,13 +86,16 @@ def main() -> None:
                 res[f"ORT {provider}"] = f"session failed: {str(exc).splitlines()[0][:160]}"
                 continue
             used = {tuple(p) for _, p in outs.values()}
-            res[f"ORT {provider} vs CPU"] = {k: max_ulp(o, base[k]) for k, (o, _) in outs.items()} | {"ran_on": sorted(used)}
+            res[f"ORT {provider} vs CPU"] = ({k: max_ulp(o, base[k]) for k, (o, _) in outs.items()}
+                                             | {"ran_on": sorted(used)})
         model, _ = load_student(onnx_path.with_suffix(".pt"))
         for device in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
             m = model.to(device)
             with torch.no_grad():
-                outs = {k: m(torch.as_tensor(x, dtype=torch.float32, device=device)).float().cpu().numpy() for k, x in data.items()}
-                alone = np.array([m(torch.as_tensor(data["fixture"][i : i + 1], dtype=torch.float32, device=device)).item()
+                outs = {k: m(torch.as_tensor(x, dtype=torch.float32, device=device)).float().cpu().numpy()
+                        for k, x in data.items()}
+                alone = np.array([m(torch.as_tensor(data["fixture"][i : i + 1], dtype=torch.float32,
+                                                    device=device)).item()
                                   for i in range(len(data["fixture"]))], dtype=np.float32)
             res[f"torch {device} vs ORT CPU"] = {k: max_ulp(o, base[k]) for k, o in outs.items()} | {
                 "max_abs": max(float(np.max(np.abs(o.astype(np.float64) - base[k]))) for k, o in outs.items()),

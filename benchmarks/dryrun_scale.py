@@ -224,7 +224,8 @@ def main() -> None:
     target, norun = target_rules()
     targets_s = {10_000: 10.0, 100_000: 90.0}
     print(f"target rule: {target}; rules not submitted (no action): {', '.join(sorted(norun))}")
-    print(f"profiles/slurm groups {' '.join(groups)}, group-components.extract = {per_group}; cores: {os.cpu_count()}\n")
+    print(f"profiles/slurm groups {' '.join(groups)}, group-components.extract = {per_group}; "
+          f"cores: {os.cpu_count()}\n")
     base = run([str(SNAKEMAKE), "--version"])
     print(f"snakemake --version: {base['wall']:.2f} s wall, {base['cpu']:.2f} s CPU, {base['rss_mib']:.0f} MiB\n")
 
@@ -248,12 +249,13 @@ def main() -> None:
         if not args.skip_plain:
             res["plain"] = snakemake(work, "-n", target, *cfg)
             goal = targets_s.get(n)
-            verdict = "" if goal is None else f"  target < {goal:.0f} s: {'OK' if res['plain']['wall'] < goal else 'MISSED'}"
+            verdict = ("" if goal is None
+                       else f"  target < {goal:.0f} s: {'OK' if res['plain']['wall'] < goal else 'MISSED'}")
             show(f"-n {target}", res["plain"], f"  {res['plain']['lines']:,} lines{verdict}")
         res["quiet"] = snakemake(work, "-n", target, "--quiet", "rules", *cfg)
         show(f"-n {target} --quiet rules", res["quiet"])
-        res["grouped"] = snakemake(work, "-n", target, "--groups", *groups, "--group-components", f"extract={per_group}", *cfg,
-                                   count="Group job extract")
+        res["grouped"] = snakemake(work, "-n", target, "--groups", *groups, "--group-components",
+                                   f"extract={per_group}", *cfg, count="Group job extract")
         show(f"-n {target} --group-comp. {per_group}", res["grouped"])
         if not args.skip_toy:
             res["toy"] = toy_dry_run(root)
@@ -270,7 +272,8 @@ def main() -> None:
             if "plain" in res:
                 ratio = res["plain"]["wall"] / res["toy"]["wall"]
                 goal = {10_000: 10.0 / 6.2, 100_000: 90.0 / 57.0}.get(n)
-                verdict = "" if goal is None else f"; the targets allow {goal:.2f}x: {'OK' if ratio < goal else 'MISSED'}"
+                verdict = ("" if goal is None
+                           else f"; the targets allow {goal:.2f}x: {'OK' if ratio < goal else 'MISSED'}")
                 print(f"  -n {target} / bare toy = {ratio:.2f}x (both measured in this run{verdict})")
         failed = [k for k, r in res.items() if r["rc"]]
         if failed:

@@ -245,7 +245,8 @@ def main() -> None:
                   f"(float64): max |diff| {diff.max():.2e} VMAF over {len(x64)} rows (tolerance {SVM_TOLERANCE:g})")
     console.print(table)
     console.print("spread = (max - min) / median rows/s across rounds; 'x svm-onnx' = median of per-round ratios. "
-                  f"Timing loop {wall:.1f} s. svm-numpy bytes: '-' (the teacher's parameters are libvmaf's vmaf_v0.6.1.json, vendored in scripts/vmafdistill/libvmaf_models/).")
+                  f"Timing loop {wall:.1f} s. svm-numpy bytes: '-' (the teacher's parameters are libvmaf's "
+                  "vmaf_v0.6.1.json, vendored in scripts/vmafdistill/libvmaf_models/).")
     for note in notes:
         console.print(f"note: {note}")
 

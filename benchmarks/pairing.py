@@ -116,7 +116,8 @@ def part_b(exe: str, tmp: Path, seconds: float) -> list[tuple[str, float, float,
     x264 = ["-c:v", "libx264", "-crf", "30", "-threads", "1"]
     cases = [("mp4 -r 24000/1001", "24000/1001", "mp4", []), ("mp4 -r 30000/1001", "30000/1001", "mp4", []),
              ("mp4 -r 60000/1001", "60000/1001", "mp4", []), ("MPEG-TS 30 fps", "30", "ts", []),
-             ("MPEG-TS 60 fps", "60", "ts", []), ("mp4 30 fps, timescale 1000", "30", "mp4", ["-video_track_timescale", "1000"]),
+             ("MPEG-TS 60 fps", "60", "ts", []),
+             ("mp4 30 fps, timescale 1000", "30", "mp4", ["-video_track_timescale", "1000"]),
              ("mp4 30 fps, timescale 90000", "30", "mp4", ["-video_track_timescale", "90000"])]
     rows = []
     for label, rate, ext, mux in cases:

@@ -59,7 +59,8 @@ def pass_cost(names: list[str], rounds: int, demo_root: Path) -> dict[str, float
         for _ in range(rounds):
             for key, option in options.items():
                 for c in one.values():
-                    argv = libvmaf_argv(exe, ClipGeometry.of(c), str(Path(tmp) / "log.json"), 1, "bicubic", True, option)
+                    argv = libvmaf_argv(exe, ClipGeometry.of(c), str(Path(tmp) / "log.json"), 1, "bicubic", True,
+                                        option)
                     proc = subprocess.Popen(argv)
                     _, status, usage = os.wait4(proc.pid, 0)
                     if status:

@@ -59,7 +59,8 @@ QUICK = {"pre_steps": 2000, "qat_steps": 300, "ft_steps": 200}
 def clip_errors(model, table: pl.DataFrame, features: tuple[str, ...]) -> np.ndarray:
     """Per clip: student - libvmaf (means of per-frame scores) on a corpus table."""
     pred = predict(model, table.select(list(features)).to_numpy())
-    t = table.with_columns(pl.Series("pred", pred)).group_by("clip_id").agg(pl.col("pred").mean(), pl.col("vmaf").mean())
+    t = (table.with_columns(pl.Series("pred", pred)).group_by("clip_id")
+         .agg(pl.col("pred").mean(), pl.col("vmaf").mean()))
     return (t["pred"] - t["vmaf"]).to_numpy()
 
 

@@ -54,8 +54,10 @@ SOURCES: tuple[dict, ...] = (
 )
 
 HRCS: tuple[dict, ...] = (
-    {"name": "gblur-s2", "kind": "Gaussian blur sigma 2 (lossless)", "vf": "gblur=sigma=2", "enc": LOSSLESS, "ext": "mkv"},
-    {"name": "gblur-s6", "kind": "Gaussian blur sigma 6 (lossless)", "vf": "gblur=sigma=6", "enc": LOSSLESS, "ext": "mkv"},
+    {"name": "gblur-s2", "kind": "Gaussian blur sigma 2 (lossless)", "vf": "gblur=sigma=2",
+     "enc": LOSSLESS, "ext": "mkv"},
+    {"name": "gblur-s6", "kind": "Gaussian blur sigma 6 (lossless)", "vf": "gblur=sigma=6",
+     "enc": LOSSLESS, "ext": "mkv"},
     {"name": "noise-a10", "kind": "temporal Gaussian noise 10 (lossless)", "vf": "noise=alls=10:allf=t:all_seed=1",
      "enc": LOSSLESS, "ext": "mkv"},
     {"name": "noise-a30", "kind": "temporal Gaussian noise 30 (lossless)", "vf": "noise=alls=30:allf=t:all_seed=1",
@@ -73,7 +75,8 @@ HRCS: tuple[dict, ...] = (
      "enc": ["-c:v", "mjpeg", "-q:v", "8", *ONE_THREAD], "ext": "mkv"},
     {"name": "mjpeg-q31", "kind": "MJPEG at its coarsest quantiser", "vf": "",
      "enc": ["-c:v", "mjpeg", "-q:v", "31", *ONE_THREAD], "ext": "mkv"},
-    {"name": "avc-crf51-q", "kind": "H.264 CRF 51 at quarter resolution, scaled back", "vf": "scale=iw/4:-2:flags=bicubic",
+    {"name": "avc-crf51-q", "kind": "H.264 CRF 51 at quarter resolution, scaled back",
+     "vf": "scale=iw/4:-2:flags=bicubic",
      "enc": ["-c:v", "libx264", "-crf", "51", "-preset", "medium", *ONE_THREAD], "ext": "mp4"},
 )
 

@@ -49,5 +49,6 @@ if tables.teacher_failures:
         log.error(line)
     log.error(f"teacher check FAILED: max per-frame difference {tables.teacher_max_diff:.2e} > {tolerance:g}")
 else:
-    log.info(f"teacher check ({teacher.name}) passed: max per-frame |libvmaf - SVM| = {tables.teacher_max_diff:.2e} <= {tolerance:g}")
+    log.info(f"teacher check ({teacher.name}) passed: max per-frame |libvmaf - SVM| = {tables.teacher_max_diff:.2e} "
+             f"<= {tolerance:g}")
 log.close()

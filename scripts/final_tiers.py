@@ -41,7 +41,8 @@ for name, spec in p.tiers.items():
     except ex.ExportError as exc:
         fail(log, str(exc))
     hparams = dict(p.hparams[tier.arch])
-    init = torch.load(pretrained[tier.arch], map_location="cpu", weights_only=False) if tier.arch in pretrained else None
+    init = (torch.load(pretrained[tier.arch], map_location="cpu", weights_only=False) if tier.arch in pretrained
+            else None)
     with log.progress(f"final {tier.name} ({tier.arch}/{tier.pooling})", total=None) as bar:
         model, meta, history = train_final(
             tier, hparams, clips, frames, int(p.seed), float(p.val_fraction), init,

@@ -22,11 +22,12 @@ p, i = snakemake.params, snakemake.input
 tiers = {name: TierSpec.from_config(name, spec) for name, spec in p.tiers.items()}
 thresholds = gate.Thresholds.from_config(p.thresholds)
 per_teacher = []
-for k, (name, spec) in enumerate(p.teachers.items()):  # the rule's inputs: teacher-major, tiers in config order
+for k, (_name, spec) in enumerate(p.teachers.items()):  # the rule's inputs: teacher-major, tiers in config order
     sl = slice(k * len(tiers), (k + 1) * len(tiers))
     per_teacher.append(gate.GateInputs(
         tiers=tiers, loso=dict(zip(tiers, map(Path, i.loso[sl]))), models=dict(zip(tiers, map(Path, i.onnx[sl]))),
-        cards=dict(zip(tiers, map(Path, i.cards[sl]))), frames=Path(i.frames[k]), teacher_check=Path(i.teacher_check[k]),
+        cards=dict(zip(tiers, map(Path, i.cards[sl]))), frames=Path(i.frames[k]),
+        teacher_check=Path(i.teacher_check[k]),
         golden_record=Path(i.golden_record), golden_run=Path(i.golden_run),
         self_pairs_in_metrics=bool(p.self_pairs_in_metrics), teacher=load_teacher(*spec),
     ))
@@ -47,8 +48,8 @@ if failed:
     for c in failed:
         log.error(escape(f"{c.label}: {c.detail}"))
     failed_names = ", ".join(c.label for c in failed)
-    fail(log, escape(f"gate FAILED ({names}): {len(failed)} of {len(checks)} checks failed: {failed_names}; report kept "
-                     f"in {snakemake.log.report_md}"))
+    fail(log, escape(f"gate FAILED ({names}): {len(failed)} of {len(checks)} checks failed: {failed_names}; "
+                     f"report kept in {snakemake.log.report_md}"))
 warn_note = f" with {len(warned)} WARNING(S) above" if warned else ""
 log.info(escape(f"gate PASSED ({names}){warn_note}: {len(checks)} checks; report in {snakemake.output.md}"))
 log.close()

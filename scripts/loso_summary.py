@@ -33,7 +33,7 @@ for model_path in snakemake.params.external:
         continue
     try:
         ids = tuple(sorted(clips["clip_id"]))
-        student = clip_predictions(lambda x: predict_onnx(model_path, x), "frame", ids, clips, frames, features)
+        student = clip_predictions(lambda x: predict_onnx(model_path, x), "frame", ids, clips, frames, features)  # noqa: B023
     except Exception as exc:  # noqa: BLE001 - any ORT failure: name the model
         fail(log, f"external model {model_path}: cannot be scored ({exc})")
     c = clips.sort("clip_id")

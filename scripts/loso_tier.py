@@ -33,7 +33,7 @@ for fold in snakemake.params.folds:  # each fold's model, input fold_<fold>
         fail(log, f"tier {tier.name}, fold {fold}: {exc}")
     f = make_fold(clips, snakemake.params.folds[fold], float(snakemake.params.val_fraction))
     test = clips.filter(pl.col("clip_id").is_in(list(f.test_clips))).sort("clip_id")
-    student = clip_predictions(lambda x: onnxrun.predict(data, x), tier.pooling, f.test_clips, clips, frames,
+    student = clip_predictions(lambda x: onnxrun.predict(data, x), tier.pooling, f.test_clips, clips, frames,  # noqa: B023
                                teacher.features)
     parts.append(test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
         pl.lit(tier.name).alias("tier"), pl.lit(tier.arch).alias("arch"), pl.lit(tier.pooling).alias("pooling"),

@@ -26,6 +26,7 @@ buf = io.BytesIO()
 torch.save(state, buf)
 write_bytes(snakemake.output[0], buf.getvalue())
 h = state.get("history", {})
-log.info(f"pretrain {arch} seed {seed}: best synthetic val {h.get('best_val', float('nan')):.4g}, {h.get('cpu_s', 0):.1f} CPU s")
+log.info(f"pretrain {arch} seed {seed}: best synthetic val {h.get('best_val', float('nan')):.4g}, "
+         f"{h.get('cpu_s', 0):.1f} CPU s")
 log.info(job_cpu_line(float(h.get("cpu_s", 0.0))))
 log.close()

@@ -116,7 +116,8 @@ def model_teacher(model: str | Path):  # a teacher.Teacher
         raise ScoreError(f"{model}: its teacher's libvmaf model cannot be loaded: {exc}") from None
     want = meta.get("vmafdistill.features")
     if want and want != ",".join(teacher.features):
-        raise ScoreError(f"{model}: it takes features {want}, its teacher {teacher.name} gives {','.join(teacher.features)}")
+        raise ScoreError(f"{model}: it takes features {want}, its teacher {teacher.name} gives "
+                         f"{','.join(teacher.features)}")
     return teacher
 
 
@@ -218,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     table.add_column("clip score", justify="right")
     table.add_row(f"teacher: libvmaf {version} {teacher_model.name} (mean of frames)", f"{teacher_clip:.4f}")
     arch, precision = meta.get("vmafdistill.arch", "?"), meta.get("vmafdistill.precision", "?")
-    label = f"student: {Path(args.model).name} ({arch}, {precision}, {pooling} pooling, {args.engine} {engine.precision()})"
+    label = (f"student: {Path(args.model).name} ({arch}, {precision}, {pooling} pooling, "
+             f"{args.engine} {engine.precision()})")
     table.add_row(label, f"{student_clip:.4f}")
     table.add_row("student - teacher", f"{student_clip - teacher_clip:+.4f}")
     Console(highlight=False).print(table)

@@ -41,13 +41,14 @@ for arch in snakemake.params.archs:
     for pooling in snakemake.params.poolings:
         model_out, pred_out = outputs[(arch, pooling)]
         x_tr, y_tr = pooled_samples(pooling, fold.train_clips, clips, frames, features)
-        x_va, y_va = pooled_samples(pooling, fold.val_clips, clips, frames, features) if fold.val_clips else (None, None)
+        x_va, y_va = (pooled_samples(pooling, fold.val_clips, clips, frames, features) if fold.val_clips
+                      else (None, None))
         with log.progress(f"{arch}/{pooling} fold {fold_name}", total=None) as bar:
             model, history = train_fold(
                 arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
                 progress=lambda s, loss, val: bar.advance(f"step {s} loss {loss:.4g} val {val:.4g}", steps=0),
             )
-        student = clip_predictions(lambda x: predict(model, x), pooling, fold.test_clips, clips, frames, features)
+        student = clip_predictions(lambda x: predict(model, x), pooling, fold.test_clips, clips, frames, features)  # noqa: B023
         out = test.select(["clip_id", "source", "self_pair", "dmos"]).with_columns(
             pl.lit(arch).alias("arch"),
             pl.lit(pooling).alias("pooling"),

@@ -76,7 +76,8 @@ def test_frame_count_mismatch_of_a_container_is_an_error(base_corpus, tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     log = (work / "logs/teachers/vmaf_v0.6.1/features_table.log").read_text()
-    shorter = ("error: clip dis__Carphone_libx264_crf26_160x96: the distorted clip dis/Carphone_libx264_crf26_160x96.mp4 "
+    shorter = ("error: clip dis__Carphone_libx264_crf26_160x96: the distorted clip "
+               "dis/Carphone_libx264_crf26_160x96.mp4 "
                f"has 6 frames but its reference ref/Carphone_{FPS}fps.yuv has 10; ")
     stopped = ("error: clip dis__Bikes_cut60: the distorted clip dis/Bikes_cut60.mkv is cut short or damaged: decoding "
                f"stopped after 5 of 10 frames (the count its container declares); its reference ref/Bikes_{FPS}fps.yuv "
@@ -95,18 +96,22 @@ def test_frame_count_mismatch_of_a_container_is_an_error(base_corpus, tmp_path):
 #: `unusable_corpus`: a bad distorted clip is paired with a sound raw reference, a bad reference with a
 #: sound distorted clip
 UNUSABLE = [
-    ("dis/Bikes_empty.mkv", "dis/Bikes_empty.mkv", "the distorted clip", "cannot be opened: the file is empty (0 bytes)"),
+    ("dis/Bikes_empty.mkv", "dis/Bikes_empty.mkv", "the distorted clip",
+     "cannot be opened: the file is empty (0 bytes)"),
     ("dis/Bikes_cut40.mkv", "dis/Bikes_cut40.mkv", "the distorted clip",
      "is cut short or damaged: decoding stopped after 0 of 10 frames (ffmpeg: File ended prematurely"),
-    ("dis/Bikes_audio.mka", "dis/Bikes_audio.mka", "the distorted clip", "has no video stream (its streams: audio pcm_s16le)"),
+    ("dis/Bikes_audio.mka", "dis/Bikes_audio.mka", "the distorted clip",
+     "has no video stream (its streams: audio pcm_s16le)"),
     ("dis/Bikes_notes.mp4", "dis/Bikes_notes.mp4", "the distorted clip",
      "cannot be opened: not media ffmpeg can read (invalid data: moov atom not found)"),
     ("dis/Bikes_garbage.mp4", "dis/Bikes_garbage.mp4", "the distorted clip",
      "cannot be opened: not media ffmpeg can read (invalid data: moov atom not found)"),
-    ("dis/Carphone_vs_empty.mp4", "ref/Carphone_empty.mkv", "the reference", "cannot be opened: the file is empty (0 bytes)"),
+    ("dis/Carphone_vs_empty.mp4", "ref/Carphone_empty.mkv", "the reference",
+     "cannot be opened: the file is empty (0 bytes)"),
     ("dis/Carphone_vs_cut40.mp4", "ref/Carphone_cut40.mkv", "the reference",
      "is cut short or damaged: decoding stopped after 0 of 10 frames (ffmpeg: File ended prematurely"),
-    ("dis/Carphone_vs_audio.mp4", "ref/Carphone_audio.mp4", "the reference", "has no video stream (its streams: audio aac)"),
+    ("dis/Carphone_vs_audio.mp4", "ref/Carphone_audio.mp4", "the reference",
+     "has no video stream (its streams: audio aac)"),
 ]
 GOOD = {"Bikes": "dis/Bikes_libx264_crf26_160x96.mp4", "Carphone": "dis/Carphone_libx264_crf26_160x96.mp4"}
 
@@ -198,7 +203,8 @@ def model(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("model") / "nano.onnx"
     tier = ex.TierSpec("nano", "nano", "frame", "fp32", 10240)
-    path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test", load_teacher()), 20))
+    path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test", load_teacher()),
+                                   20))
     return path
 
 

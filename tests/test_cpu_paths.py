@@ -139,7 +139,8 @@ def _is_stdlib_import(node: ast.stmt) -> bool:
 
 
 def _is_sys_path_insert(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and ast.unparse(node.value.func) == "sys.path.insert"
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) == "sys.path.insert")
 
 
 def _pins_first(path) -> str | None:

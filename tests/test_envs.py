@@ -17,7 +17,7 @@ import ast
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -125,7 +125,7 @@ def test_rule_has_conda_and_log(rule):
 # ------------------------------------------------------------------------------------------- envs
 
 
-@lru_cache(maxsize=None)
+@cache
 def _env(path: Path) -> dict:
     return yaml.safe_load(path.read_text())
 
@@ -135,7 +135,8 @@ def _env_dists(path: Path) -> set[str]:
     out = set()
     for dep in env["dependencies"]:
         if isinstance(dep, dict):
-            out |= {_norm(re.split(r"[\[=<>!~ ]", p, maxsplit=1)[0]) for p in dep.get("pip", []) if not p.startswith("-")}
+            out |= {_norm(re.split(r"[\[=<>!~ ]", p, maxsplit=1)[0]) for p in dep.get("pip", [])
+                    if not p.startswith("-")}
         else:
             out.add(_norm(re.split(r"[=<>!~ ]", dep, maxsplit=1)[0]))
     return out
@@ -252,7 +253,7 @@ def _module_aliases(module: str, in_package: bool, tree: ast.Module) -> dict[str
     return c.aliases
 
 
-@lru_cache(maxsize=None)
+@cache
 def _units(module: str, path: Path, whole: bool = False) -> tuple[dict[str, Unit], dict[str, tuple[str, str]]]:
     """Units of a module: '' = its top-level statements, plus one per top-level def/class.
     whole=True (an entry-point script): the whole file is one unit, all of it runs."""

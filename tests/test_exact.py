@@ -17,7 +17,8 @@ from vmafdistill.contract import GUARD_OPS
 from vmafdistill.synth import BOX_HIGH, BOX_LOW, sample_features
 
 #: the exact tier's byte budget in the default config
-BUDGET = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())["tiers"]["exact"]["max_bytes"]
+BUDGET = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())["tiers"]["exact"][
+    "max_bytes"]
 # tiny budgets: these tests check exactness and plumbing, not accuracy
 TINY = {"pre_n": 8192, "pre_steps": 200, "qat_steps": 60, "pre_batch": 256, "cal_n": 4096, "ft_syn_val_n": 512}
 FT = {"ft_steps": 20, "ft_batch": 64, "ft_replay_batch": 64, "ft_jitter": 256, "ft_replay_n": 2048,
@@ -65,8 +66,8 @@ def rows(model) -> np.ndarray:
     mul = model.in_mul.numpy().astype(np.float64)
     ties = (rng.integers(np.ceil(BOX_LOW * mul), np.floor(BOX_HIGH * mul), (500, 6)) + 0.5) / mul
     huge = rng.choice(np.array([-3.4e38, -1e30, 1e30, 3.4e38]), (64, 6))  # finite, far beyond the box
-    x = np.concatenate([sample_features(3000, 11), rng.uniform(BOX_LOW - span, BOX_HIGH + span, (500, 6)), corners, ties,
-                        huge])
+    x = np.concatenate([sample_features(3000, 11), rng.uniform(BOX_LOW - span, BOX_HIGH + span, (500, 6)), corners,
+                        ties, huge])
     return x.astype(np.float32)
 
 

@@ -91,8 +91,10 @@ def _loso(n_folds: int = 3, clips_per_fold: int = 6, noise: float = 0.01, seed: 
     rng = np.random.default_rng(seed)
     n = n_folds * clips_per_fold
     teacher = rng.uniform(20, 95, n)
-    return pl.DataFrame({"clip_id": [f"c{i}" for i in range(n)], "source": [f"S{i // clips_per_fold}" for i in range(n)],
-                         "self_pair": [False] * n, "dmos": [None] * n, "fold": [f"S{i // clips_per_fold}" for i in range(n)],
+    return pl.DataFrame({"clip_id": [f"c{i}" for i in range(n)],
+                         "source": [f"S{i // clips_per_fold}" for i in range(n)],
+                         "self_pair": [False] * n, "dmos": [None] * n,
+                         "fold": [f"S{i // clips_per_fold}" for i in range(n)],
                          "teacher": teacher, "student": teacher + rng.normal(0, noise, n)})
 
 
@@ -193,7 +195,8 @@ def test_a_required_engine_that_is_missing_fails(gate_dir):
 
     assert "CUDAExecutionProvider" not in onnxruntime.get_available_providers()  # CPU-only onnxruntime pinned
     assert labels["engines[nano]"].failed
-    assert "required engine ort-cuda not checked: not installed in this onnxruntime build" in labels["engines[nano]"].detail
+    assert ("required engine ort-cuda not checked: not installed in this onnxruntime build"
+            in labels["engines[nano]"].detail)
     assert labels["golden_engines[nano]"].failed and "ort-cuda not checked" in labels["golden_engines[nano]"].detail
 
 
@@ -243,7 +246,8 @@ def test_teacher_check_card_mismatch_and_libvmaf_drift(gate_dir, tmp_path):
     entry["vmaf"] += 0.01 / len(entry["frame_vmaf"])
     (tmp_path / "golden_run.json").write_text(json.dumps(run))
     checks = _run(_inputs(tmp_path))
-    assert {c.label for c in gate.failures(checks)} == {"teacher_check", "card[tiny]", "golden_libvmaf", "golden_teacher"}
+    assert {c.label for c in gate.failures(checks)} == {"teacher_check", "card[tiny]", "golden_libvmaf",
+                                                        "golden_teacher"}
     assert "sha256" in _by_label(checks)["card[tiny]"].detail
 
 
@@ -293,7 +297,8 @@ def test_an_engine_default_that_moves_scores_warns_by_name(gate_dir):
     assert rep["verdict"] == "PASS" and rep["warnings"][-1] == f"engine_defaults[nano]: {c.detail}"
     n = len(rep["warnings"])  # OpenVINO's real default adds its own on a CPU with AVX512-BF16/AMX
     md = gate.report_markdown(rep)
-    assert md.startswith(f"# Gate: PASS ({n} warning{'s' * (n > 1)})") and f"- **WARN** engine_defaults[nano]: {line}" in md
+    assert (md.startswith(f"# Gate: PASS ({n} warning{'s' * (n > 1)})")
+            and f"- **WARN** engine_defaults[nano]: {line}" in md)
 
 
 def test_openvino_default_is_judged_as_it_runs_here(gate_dir):
@@ -395,7 +400,8 @@ def test_healthcheck_and_score_on_the_exports(tiny_run):
     for teacher in TEACHERS:
         out = work / f"{teacher}_frames.csv"
         features = list(load_teacher(teacher).features)
-        cmd = [sys.executable, str(ROOT / "scripts/score.py"), "--model", str(tiny_run.teacher(teacher) / "export/nano.onnx"),
+        cmd = [sys.executable, str(ROOT / "scripts/score.py"),
+               "--model", str(tiny_run.teacher(teacher) / "export/nano.onnx"),
                "--ref", str(ref), "--dis", str(dis), "--width", "256", "--height", "160", "--frames", str(out)]
         score = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=work)
         assert score.returncode == 0, score.stderr

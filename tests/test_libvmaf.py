@@ -146,8 +146,8 @@ def test_ten_bit_input(ffmpeg_exe, tmp_path):
     base = [ffmpeg_exe, "-nostdin", "-loglevel", "error", "-y"]
     subprocess.run([*base, "-i", str(FIXTURE_DIR / REF), "-pix_fmt", "yuv420p10le", "-f", "rawvideo", str(ref10)],
                    check=True)
-    subprocess.run([*base, "-i", str(FIXTURE_DIR / DIS), "-vf", "scale=576:324:flags=bicubic", "-pix_fmt", "yuv420p10le",
-                    "-f", "rawvideo", str(dis10)], check=True)
+    subprocess.run([*base, "-i", str(FIXTURE_DIR / DIS), "-vf", "scale=576:324:flags=bicubic",
+                    "-pix_fmt", "yuv420p10le", "-f", "rawvideo", str(dis10)], check=True)
     assert ref10.stat().st_size == 12 * 576 * 324 * 3
     clip = ClipGeometry(str(ref10), str(dis10), 576, 324, "yuv420p10le", 25.0, True, True, 576, 324)
     log = tmp_path / "log.json"

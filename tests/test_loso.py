@@ -83,7 +83,8 @@ def test_loso_tables_end_to_end(tiny_run):
         externals = summary.filter(pl.col("model").str.starts_with("external:")).height
         assert externals == (2 if PEERS.is_dir() and teacher == "vmaf_v0.6.1" else 0)
         # a real student tracks the teacher far better than the linear baseline; the teacher itself best
-        rmse = {a: trained.filter((pl.col("arch") == a) & (pl.col("pooling") == "frame"))["rmse_mean"][0] for a in archs}
+        rmse = {a: trained.filter((pl.col("arch") == a) & (pl.col("pooling") == "frame"))["rmse_mean"][0]
+                for a in archs}
         assert rmse["reweight_svm"] < rmse["nano"] < rmse["linear"]
         for png in ("residuals.png", "fold_plcc.png"):
             assert (tiny_run.teacher(teacher) / "loso" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -84,7 +84,8 @@ def _decoded(exe: str, path: Path, out: Path, pix_fmt: str = "yuv420p") -> Path:
 def test_frames_pair_by_index_like_raw_vs_raw(exe, clips, tmp_path, name, rate):
     dis = clips / name
     got = run_pass(exe, _geometry(clips / "ref.yuv", dis, _rate(rate)), teacher=load_teacher())
-    truth = run_pass(exe, _geometry(clips / "ref.yuv", _decoded(exe, dis, tmp_path / "dec.yuv"), 25.0), teacher=load_teacher())
+    truth = run_pass(exe, _geometry(clips / "ref.yuv", _decoded(exe, dis, tmp_path / "dec.yuv"), 25.0),
+                     teacher=load_teacher())
     assert got.dis.frames == got.ref.frames == N and len(got.vmaf) == N
     np.testing.assert_array_equal(got.vmaf, truth.vmaf)  # equal per frame, not close
     np.testing.assert_array_equal(got.features, truth.features)
@@ -132,7 +133,8 @@ def test_declared_rate_and_pixel_format_must_match_a_container(exe, clips, tmp_p
     (msg,) = _problems(res, fps=25.0)
     assert msg == "D runs at 30 fps (its container says so) but the declared frame rate is 25 fps; HINT"
     assert not _problems(res, fps=25.0, check_fps=False)
-    (msg,) = _problems(run_pass(exe, _geometry(clips / "ref.yuv", clips / "avc_23.976.mp4", 24.0), teacher=load_teacher()), fps=24.0)
+    (msg,) = _problems(run_pass(exe, _geometry(clips / "ref.yuv", clips / "avc_23.976.mp4", 24.0),
+                                teacher=load_teacher()), fps=24.0)
     assert "D runs at 23.98 fps" in msg and "declared frame rate is 24 fps" in msg
     # a 10-bit y4m reference declared 8-bit: an error, not a silent 8-bit score
     ref10 = tmp_path / "ref10.y4m"
@@ -141,7 +143,8 @@ def test_declared_rate_and_pixel_format_must_match_a_container(exe, clips, tmp_p
     dis = clips / "hevc10_30.mkv"
     eight = run_pass(exe, _geometry(ref10, dis, 30.0, "yuv420p"), teacher=load_teacher())
     (msg,) = _problems(eight, pix_fmt="yuv420p", ref_raw=False)
-    assert msg == "the reference R is yuv420p10le (its container says so) but the declared pixel format is yuv420p; PIXHINT"
+    assert msg == ("the reference R is yuv420p10le (its container says so) but the declared pixel format is yuv420p; "
+                   "PIXHINT")
     ten = run_pass(exe, _geometry(ref10, dis, 30.0, "yuv420p10le"), teacher=load_teacher())
     assert not _problems(ten, pix_fmt="yuv420p10le", ref_raw=False) and ten.ref.pix_fmt == "yuv420p10le"
     assert not np.array_equal(ten.vmaf, eight.vmaf)
@@ -157,7 +160,8 @@ def model(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("model") / "nano.onnx"
     tier = ex.TierSpec("nano", "nano", "frame", "fp32", 10240)
-    path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test", load_teacher()), 20))
+    path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test", load_teacher()),
+                                   20))
     return path
 
 
@@ -173,7 +177,8 @@ def _teacher(stdout: str) -> float:
 
 def test_score_pairs_containers_by_index_without_fps(exe, clips, model, tmp_path):
     ref = clips / "ref.yuv"
-    truth = run_pass(exe, _geometry(ref, _decoded(exe, clips / "avc_30.ts", tmp_path / "d.yuv"), 25.0), teacher=load_teacher())
+    truth = run_pass(exe, _geometry(ref, _decoded(exe, clips / "avc_30.ts", tmp_path / "d.yuv"), 25.0),
+                     teacher=load_teacher())
     proc = _score(model, "--ref", ref, "--dis", clips / "avc_30.ts", "--width", W, "--height", H)
     assert proc.returncode == 0, proc.stderr
     assert abs(_teacher(proc.stdout) - float(truth.vmaf.mean())) < 1e-4
@@ -191,8 +196,8 @@ def test_score_refuses_frame_count_and_size_mismatches(clips, model):
 
 def test_score_reads_a_raw_distorted_clip_at_its_own_size(exe, clips, model, tmp_path):
     small = tmp_path / "dis_80x48.yuv"
-    subprocess.run([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}", "-i", str(clips / "ref.yuv"),
-                    "-vf", "scale=80:48", "-f", "rawvideo", str(small)], check=True)
+    subprocess.run([exe, *QUIET, "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}",
+                    "-i", str(clips / "ref.yuv"), "-vf", "scale=80:48", "-f", "rawvideo", str(small)], check=True)
     geo = ClipGeometry(str(clips / "ref.yuv"), str(small), W, H, "yuv420p", 25.0, True, True, 80, 48)
     truth = run_pass(exe, geo, teacher=load_teacher())
     proc = _score(model, "--ref", clips / "ref.yuv", "--dis", small, "--width", W, "--height", H)
@@ -236,7 +241,8 @@ def test_workflow_pairs_by_index_and_records_rates(exe, clips, tmp_path):
     table = pl.read_parquet(tmp_path / "work/results/teachers/vmaf_v0.6.1/features/clips.parquet").sort("clip_id")
     assert table["dis_fps"].to_list() == [30.0, 23.98] * 2 and table["fps"].to_list() == [30.0, 23.976] * 2
     assert table["dis_codec"].to_list() == ["h264"] * 4 and set(table["dis_frames"]) == {N}
-    truth = run_pass(exe, _geometry(clips / "ref.yuv", _decoded(exe, clips / "avc_30.mkv", tmp_path / "d.yuv"), 25.0), teacher=load_teacher())
+    truth = run_pass(exe, _geometry(clips / "ref.yuv", _decoded(exe, clips / "avc_30.mkv", tmp_path / "d.yuv"), 25.0),
+                     teacher=load_teacher())
     assert abs(table["vmaf"][0] - float(truth.vmaf.mean())) < 1e-9
 
 
@@ -245,7 +251,9 @@ def test_workflow_refuses_a_wrong_rate_and_a_frame_count_mismatch(clips, tmp_pat
     _manifest(root, clips, [("avc_30.mkv", "a.mkv", 25), (f"short_or_long_{N + 6}.mp4", "long.mp4", 30)])
     proc = snakemake(tmp_path / "work", "--cores", "2", "features", "--config", f"data_root={root}")
     assert proc.returncode != 0
-    assert "clip dis__Bikes_a: dis/Bikes_a.mkv runs at 30 fps (its container says so) but the declared frame rate is 25" in proc.stderr
+    assert ("clip dis__Bikes_a: dis/Bikes_a.mkv runs at 30 fps (its container says so) but the declared frame rate "
+            "is 25" in proc.stderr)
     assert "manifest's fps column" in proc.stderr
-    assert f"the distorted clip dis/Other_long.mp4 has {N + 6} frames but its reference ref/Other1.yuv has {N}" in proc.stderr
+    assert (f"the distorted clip dis/Other_long.mp4 has {N + 6} frames but its reference ref/Other1.yuv has {N}"
+            in proc.stderr)
     assert not (tmp_path / "work/results/teachers/vmaf_v0.6.1/features/clips.parquet").exists()

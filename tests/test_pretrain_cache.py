@@ -58,7 +58,8 @@ def test_recipe_files_are_the_import_closure_of_the_pretraining():
     scripts = (ROOT / "scripts").resolve()
     files = set(cachekey.closure(scripts))
     assert files == _ast_closure(scripts)
-    names = {p.relative_to(scripts / "vmafdistill").as_posix() for p in files if p.is_relative_to(scripts / "vmafdistill")}
+    names = {p.relative_to(scripts / "vmafdistill").as_posix() for p in files
+             if p.is_relative_to(scripts / "vmafdistill")}
     decide = {"train.py", "synth.py", "students.py", "archs.py", "adam.py", "teacher.py", "mathpaths.py",
               "exact/training.py", "exact/model.py", "libvmaf_model/model.py", "libvmaf_model/reader.py"}
     assert decide <= names, decide - names

@@ -26,7 +26,8 @@ def _compared(work: Path) -> list[Path]:
 
 def _start(work: Path, args: tuple[str, ...], cores: str) -> subprocess.Popen:
     exe = ROOT / ".venv" / "bin" / "snakemake"
-    cmd = [str(exe), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(work), "--cores", cores, *TARGETS, *args]
+    cmd = [str(exe), "--snakefile", str(ROOT / "Snakefile"), "--directory", str(work), "--cores", cores, *TARGETS,
+           *args]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 

@@ -48,7 +48,8 @@ def build_tiny_corpus(root: Path, width: int = W, height: int = H) -> Path:
                             "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
                             str(out)], check=True)
             dmos = 90.0 - crf  # a stand-in subjective score, so the DMOS columns are exercised
-            dis.append(f" {{'asset_id': {len(dis)}, 'content_id': {cid}, 'dmos': {dmos}, 'path': dis_dir + '/{out.name}'}},")
+            dis.append(f" {{'asset_id': {len(dis)}, 'content_id': {cid}, 'dmos': {dmos}, "
+                       f"'path': dis_dir + '/{out.name}'}},")
     text = "\n".join(
         [
             "dataset_name = 'tiny'",

@@ -39,7 +39,8 @@ def schema_problems(config: dict, schema_path: str | Path) -> list[str]:
         if err.validator == "additionalProperties":
             allowed = sorted(err.schema.get("properties", {}))
             extra = sorted(set(err.instance) - set(allowed))
-            problems.append(f"config {where}: unknown key(s) {', '.join(map(repr, extra))}; allowed: {', '.join(allowed)}")
+            problems.append(f"config {where}: unknown key(s) {', '.join(map(repr, extra))}; "
+                            f"allowed: {', '.join(allowed)}")
         else:
             problems.append(f"config key {where}: {err.message}")
     return problems

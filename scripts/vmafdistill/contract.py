@@ -77,4 +77,5 @@ def compact_names(proto):  # ModelProto
     return proto
 
 
-__all__ = ["compact_names", "BATCH_DIM", "GUARD_OPS", "INPUT", "MIN_OPSET", "OUTPUT", "add_nonfinite_guard", "nonfinite_guard"]
+__all__ = ["compact_names", "BATCH_DIM", "GUARD_OPS", "INPUT", "MIN_OPSET", "OUTPUT", "add_nonfinite_guard",
+           "nonfinite_guard"]

@@ -35,7 +35,8 @@ class DemoSettings:
 
 
 def settings(demo_cfg: dict) -> DemoSettings:
-    return DemoSettings(int(demo_cfg["width"]), int(demo_cfg["height"]), int(demo_cfg["fps"]), float(demo_cfg["seconds"]))
+    return DemoSettings(int(demo_cfg["width"]), int(demo_cfg["height"]), int(demo_cfg["fps"]),
+                        float(demo_cfg["seconds"]))
 
 
 def package_file(package: str, relpath: str) -> Path:

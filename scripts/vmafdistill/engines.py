@@ -336,7 +336,8 @@ def probe_engines(names: list[str | Engine], model_path: str | Path) -> dict[str
         try:
             eng.start(model_path)
         except Exception as exc:  # noqa: BLE001 - every start failure is reported, never raised
-            out[eng.name] = EngineStatus(eng.name, False, _why(exc), eng.describe(), time.perf_counter() - t0, engine=eng)
+            out[eng.name] = EngineStatus(eng.name, False, _why(exc), eng.describe(), time.perf_counter() - t0,
+                                         engine=eng)
             continue
         out[eng.name] = EngineStatus(eng.name, True, "", eng.describe(), time.perf_counter() - t0, dict(eng.info), eng)
     return out

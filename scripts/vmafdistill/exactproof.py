@@ -80,8 +80,9 @@ def prove_graph(graph: Any) -> dict[str, Any]:
     raw = {i.name for i in proto.graph.input}
     for nd in proto.graph.node if not problems else ():
         op, ins, out = nd.op_type, list(nd.input), nd.output[0]
-        fail = lambda why: problems.append(f"node {nd.name} ({op}): {why}")  # noqa: E731
-        if op in ("IsNaN", "IsInf") and ins[0] in raw or op in ("Or", "Cast", "ReduceMax", "Greater") and ins[0] in masks:
+        fail = lambda why: problems.append(f"node {nd.name} ({op}): {why}")  # noqa: E731, B023 - used in this pass only
+        if (op in ("IsNaN", "IsInf") and ins[0] in raw
+                or op in ("Or", "Cast", "ReduceMax", "Greater") and ins[0] in masks):
             masks.add(out)
             continue
         if op == "Where" and ins[0] in masks:  # the guard: NaN where a row is not finite, else the proven value

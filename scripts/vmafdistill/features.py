@@ -85,7 +85,8 @@ def build_tables(
         )
         expected = rec.get("n_frames")
         if expected is not None and ref.frames != expected:
-            problems.append(f"ffmpeg decoded {ref.frames} frames of the reference {rec['ref_rel']}, its size says {expected}")
+            problems.append(f"ffmpeg decoded {ref.frames} frames of the reference {rec['ref_rel']}, "
+                            f"its size says {expected}")
         if not problems and len(feats) != ref.frames:
             problems.append(f"libvmaf scored {len(feats)} frames of {ref.frames}")
         if problems:

@@ -45,8 +45,10 @@ def resolve_ffmpeg(configured: str | None = None) -> tuple[str, str]:
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg bundle"
-    except Exception as exc:  # noqa: BLE001 - any failure here means: no bundled binary
-        raise FFmpegError(f"no ffmpeg configured and the imageio-ffmpeg bundle is unusable ({exc}); {HOW_TO_POINT}")
+    except Exception as exc:  # any failure here means: no bundled binary
+        raise FFmpegError(
+            f"no ffmpeg configured and the imageio-ffmpeg bundle is unusable ({exc}); {HOW_TO_POINT}"
+        ) from exc
 
 
 def check_libvmaf(exe: str, origin: str = "") -> dict[str, str]:
@@ -57,7 +59,9 @@ def check_libvmaf(exe: str, origin: str = "") -> dict[str, str]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise FFmpegError(f"ffmpeg {label} could not be run: {exc}; {HOW_TO_POINT}") from exc
     if proc.returncode != 0:
-        raise FFmpegError(f"ffmpeg {label} failed (exit {proc.returncode}): {proc.stderr.strip()[:300]}; {HOW_TO_POINT}")
+        raise FFmpegError(
+            f"ffmpeg {label} failed (exit {proc.returncode}): {proc.stderr.strip()[:300]}; {HOW_TO_POINT}"
+        )
     if not re.search(r"^\s*\S*\s+libvmaf\s", proc.stdout, flags=re.M):
         raise FFmpegError(f"ffmpeg {label} has no libvmaf filter (not built with --enable-libvmaf); {HOW_TO_POINT}")
     version = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, timeout=60)
@@ -86,8 +90,8 @@ def check_teacher_features(exe: str, teacher, origin: str = "") -> list[str]:  #
                 doc = json.load(f)
     if doc is None:
         raise FFmpegError(
-            f"ffmpeg {label}: its libvmaf cannot run teacher {teacher.name} (model {teacher.libvmaf_option()}; features "
-            f"{', '.join(teacher.log_keys)}): {proc.stderr.strip()[-400:]}; {HOW_TO_POINT}"
+            f"ffmpeg {label}: its libvmaf cannot run teacher {teacher.name} (model {teacher.libvmaf_option()}; "
+            f"features {', '.join(teacher.log_keys)}): {proc.stderr.strip()[-400:]}; {HOW_TO_POINT}"
         )
     metrics = (doc.get("frames") or [{}])[0].get("metrics", {})
     missing = [k for k in (*teacher.log_keys, teacher.name) if metrics.get(k) is None]
@@ -125,7 +129,8 @@ class ClipGeometry:
 
 def _input_args(path: str, raw: bool, width: int, height: int, pix_fmt: str, fps: float) -> list[str]:
     if raw:
-        return ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", file_url(path)]
+        return ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}", "-r", f"{fps:g}",
+                "-i", file_url(path)]
     return ["-i", file_url(path)]
 
 

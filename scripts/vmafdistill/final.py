@@ -35,7 +35,8 @@ def train_final(tier: ex.TierSpec, hparams: dict, clips: pl.DataFrame, frames: p
     split = ex.final_split(clips, val_fraction)
     features = hp_teacher(hparams).features
     x_tr, y_tr = pooled_samples(tier.pooling, split.train_clips, clips, frames, features)
-    x_va, y_va = pooled_samples(tier.pooling, split.val_clips, clips, frames, features) if split.val_clips else (None, None)
+    x_va, y_va = (pooled_samples(tier.pooling, split.val_clips, clips, frames, features) if split.val_clips
+                  else (None, None))
     model, history = train_fold(tier.arch, hparams, x_tr, y_tr, x_va, y_va, seed=seed, init_state=init_state,
                                 progress=progress)
     validation = None
@@ -115,7 +116,8 @@ def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict,
     training = {k: train_meta.get(k) for k in ("seed", "sources", "n_train_rows", "validation", "history")}
     training["n_train_clips"] = len(train_meta.get("train_clips", []))
     training["n_val_clips"] = len(train_meta.get("val_clips", []))
-    training["validation_note"] = "the early-stopping clips (not independent); see loso / heldout_error for held-out accuracy"
+    training["validation_note"] = ("the early-stopping clips (not independent); "
+                                   "see loso / heldout_error for held-out accuracy")
     card = ex.model_card(
         tier=tier, data=data, opset=opset, n_params=n_params(model), features_sha256=inputs.features_sha,
         libvmaf_version=versions[0], loso=ex.loso_metrics(summary_row),

@@ -24,8 +24,8 @@ DEFAULT = "vmaf_v0.6.1"
 #: vmaf_v0.6.1 with its phone transform, as config `teachers` lists it (its results folder and score key)
 PHONE_NAME = "vmaf_v0.6.1_phone"
 
-__all__ = ["DEFAULT", "PHONE_NAME", "ModelError", "Teacher", "builtin_names", "hp_teacher", "load_teacher", "teacher_from_config",
-           "teacher_hparams", "transform_hparams"]
+__all__ = ["DEFAULT", "PHONE_NAME", "ModelError", "Teacher", "builtin_names", "hp_teacher", "load_teacher",
+           "teacher_from_config", "teacher_hparams", "transform_hparams"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,7 +66,8 @@ class Teacher:
         ``clip=False``: before the score clip (a smooth training target)."""
         features = np.asarray(features, dtype=np.float64)
         if features.ndim != 2 or features.shape[1] != len(self.features):
-            raise ValueError(f"teacher {self.name} expects features of shape [N, {len(self.features)}], got {features.shape}")
+            raise ValueError(f"teacher {self.name} expects features of shape [N, {len(self.features)}], "
+                             f"got {features.shape}")
         return self.model.predict(self.model.to_model_order(features), clip=clip)
 
     def svm_score(self, features: np.ndarray) -> np.ndarray:
@@ -74,7 +75,8 @@ class Teacher:
         the score transform and the clip (smooth; what the students learn, ``finish`` gives the score)."""
         features = np.asarray(features, dtype=np.float64)
         if features.ndim != 2 or features.shape[1] != len(self.features):
-            raise ValueError(f"teacher {self.name} expects features of shape [N, {len(self.features)}], got {features.shape}")
+            raise ValueError(f"teacher {self.name} expects features of shape [N, {len(self.features)}], "
+                             f"got {features.shape}")
         return self.model.predict(self.model.to_model_order(features), clip=False, transform=False)
 
     def finish(self, svm: np.ndarray, clip: bool = True) -> np.ndarray:

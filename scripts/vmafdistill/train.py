@@ -11,7 +11,8 @@
 
 Targets are the teacher's SVM outputs, *before* its score transform and clip (smooth; the student's
 graph applies the teacher's transform and clip exactly after its body), limited to [lo - margin, hi +
-margin]; the loss compares the student's ``raw`` output limited the same way. For corpus rows whose ``y`` is not the teacher's score of the
+margin]; the loss compares the student's ``raw`` output limited the same way. For corpus rows whose
+``y`` is not the teacher's score of the
 row (clip pooling: ``y`` is the mean of per-frame scores, ``X`` the mean of per-frame features), the
 residual ``y - teacher(X)`` is kept and carried to the row's jittered copies.
 
@@ -30,7 +31,7 @@ byte-identical weights, on any x86-64 CPU with AVX2 once ``mathpaths.pin()`` ran
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -11,8 +11,8 @@ and ``exact`` both build on it and neither imports the other's callers.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 import torch

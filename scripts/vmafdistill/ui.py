@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -47,7 +47,7 @@ class JobLog:
             self._fh = None
 
     @contextmanager
-    def progress(self, description: str, total: int) -> Iterator["ProgressHandle"]:
+    def progress(self, description: str, total: int) -> Iterator[ProgressHandle]:
         bar = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -81,7 +81,8 @@ def job_cpu_line(work_cpu_s: float, what: str = "training") -> str:
 
     total = time.process_time()
     share = 1.0 - work_cpu_s / total if total > 0 else 0.0
-    return f"job CPU {total:.2f} s, {what} {work_cpu_s:.2f} s, start-up and I/O {total - work_cpu_s:.2f} s ({share:.0%})"
+    return (f"job CPU {total:.2f} s, {what} {work_cpu_s:.2f} s, start-up and I/O {total - work_cpu_s:.2f} s "
+            f"({share:.0%})")
 
 
 def fail(log: JobLog, message: str, code: int = 1) -> None:

@@ -9,7 +9,7 @@ refuses duplicate clip ids, assigns each clip its split bucket and requires at l
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .geometry import _RAW_EXT, _frames, _is_raw, frame_bytes
 from .paths import _Resolver, _Root

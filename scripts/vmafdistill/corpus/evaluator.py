@@ -76,7 +76,7 @@ _STMT_NAMES: dict[type, str] = {
 def _snippet(node: ast.AST) -> str:
     try:
         text = ast.unparse(node)
-    except Exception:  # pragma: no cover - unparse of a parsed tree should not fail
+    except Exception:  # noqa: BLE001  # pragma: no cover - unparse of a parsed tree should not fail
         return ""
     text = " ".join(text.split())
     return f" `{text[:60]}{'...' if len(text) > 60 else ''}`"

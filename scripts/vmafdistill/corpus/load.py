@@ -7,7 +7,8 @@ from __future__ import annotations
 import gc
 import math
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .build import _build
 from .convention import _convention_entries

@@ -4,7 +4,8 @@ and its training loop ``_fit``, on the loop pieces it shares with the float stud
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch

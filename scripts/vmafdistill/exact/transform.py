@@ -7,7 +7,8 @@ power-of-two grid below 2^24 units (exact in float32 on any engine, in any order
 ``prove_bound`` proves like the rest of the graph:
 
 1. ``s`` is clamped to ``[lo - 32, hi + 32]`` (beyond it the clipped score no longer changes: checked
-   for the transform at hand over ``s`` within ``CHECKED`` of the range, else ``ValueError``), then ``S = Round(s 2^14)`` (``WORK_EXP``: steps of
+   for the transform at hand over ``s`` within ``CHECKED`` of the range, else ``ValueError``), then
+   ``S = Round(s 2^14)`` (``WORK_EXP``: steps of
    6.1e-5 VMAF, |S| < 2^22);
 2. ``c S`` for a real coefficient ``c``: ``c ~ C 2^-k`` with a 23-bit integer ``C = C_h 2^11 + C_l`` and
    ``S = S_h 2^11 + S_l`` (``S_l`` in [0, 2^11)): four integer products, each < 2^23, each scaled by a
@@ -24,8 +25,9 @@ list (``program``). A transform with ``knots`` is refused (no built-in model has
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -64,12 +66,14 @@ def check_transform(tr: dict | None, lo: float, hi: float) -> None:
     s = np.linspace(lo - CHECKED, hi + CHECKED, 200_001)  # the student's own s never leaves this range
     clamped = np.clip(s, lo - CLAMP, hi + CLAMP)
     if not np.array_equal(np.clip(_float64(tr, s), lo, hi), np.clip(_float64(tr, clamped), lo, hi)):
-        raise ValueError(f"score transform {tr}: its clipped score still changes beyond [lo - {CLAMP:g}, hi + {CLAMP:g}]")
+        raise ValueError(f"score transform {tr}: its clipped score still changes beyond "
+                         f"[lo - {CLAMP:g}, hi + {CLAMP:g}]")
 
 
 def _float64(tr: dict, y: np.ndarray) -> np.ndarray:
     p = tr["p"]
-    out = sum((c * y**k for k, c in enumerate(p) if c is not None), np.zeros_like(y)) if any(c is not None for c in p) else y
+    out = (sum((c * y**k for k, c in enumerate(p) if c is not None), np.zeros_like(y)) if any(c is not None for c in p)
+           else y)
     out = np.minimum(out, y) if tr.get("out_lte_in") else out
     return np.maximum(out, y) if tr.get("out_gte_in") else out
 
@@ -163,7 +167,8 @@ def run(steps: list[Step], score: torch.Tensor, name: str = "score") -> torch.Te
 
     fns: dict[str, Callable[..., torch.Tensor]] = {
         "Mul": lambda a, b: a * b, "Add": lambda a, b: a + b, "Sub": lambda a, b: a - b, "Round": torch.round,
-        "Floor": torch.floor, "Max": lambda a, b: torch.clamp(a, min=b) if isinstance(b, float) else torch.maximum(a, b),
+        "Floor": torch.floor,
+        "Max": lambda a, b: torch.clamp(a, min=b) if isinstance(b, float) else torch.maximum(a, b),
         "Min": lambda a, b: torch.clamp(a, max=b) if isinstance(b, float) else torch.minimum(a, b),
         "Clip": lambda a, lo, hi: torch.clamp(a, lo, hi),
     }

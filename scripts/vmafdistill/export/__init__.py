@@ -3,7 +3,8 @@
 model card). ORT sessions come from ``vmafdistill.onnxrun`` (import it directly); the graph's IO names
 from ``vmafdistill.contract``. The package exports the names its users call."""
 
-from .card import config_fingerprint, card_id, heldout_errors, jsonable, loso_metrics, loso_row, model_card, sha256_bytes
+from .card import (config_fingerprint, card_id, heldout_errors, jsonable, loso_metrics, loso_row, model_card,
+                   sha256_bytes)
 from .onnx_graph import METADATA_KEYS, build_onnx, check_contract, metadata, metadata_of, torch_to_onnx
 from .precision import PRECISION_NOTES, places_mismatches, precision_cost
 from .tiers import BudgetError, ExportError, TierSpec, check_budget, corpus_frames, final_split

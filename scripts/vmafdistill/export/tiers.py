@@ -32,7 +32,7 @@ class TierSpec:
     max_bytes: int
 
     @classmethod
-    def from_config(cls, name: str, spec: dict) -> "TierSpec":
+    def from_config(cls, name: str, spec: dict) -> TierSpec:
         t = cls(name, str(spec["arch"]), str(spec["pooling"]), str(spec["precision"]), int(spec["max_bytes"]))
         if t.precision not in PRECISIONS:
             raise ExportError(f"tier {name}: precision {t.precision!r} is not one of {', '.join(PRECISIONS)}")

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -88,7 +89,7 @@ class Thresholds:
     engines_required: tuple[str, ...] = DEFAULT_ENGINES
 
     @classmethod
-    def from_config(cls, config: dict) -> "Thresholds":
+    def from_config(cls, config: dict) -> Thresholds:
         kw = {k: float(config[k]) for k in cls.__dataclass_fields__ if k != "engines_required" and k in config}
         return cls(**kw, engines_required=tuple(config.get("engines_required", DEFAULT_ENGINES)))
 
@@ -225,8 +226,9 @@ def check_bound(tier: ex.TierSpec, model: Path) -> Check:
     except Exception as exc:  # noqa: BLE001 - an unreadable graph cannot be proved
         return Check("bound", tier.name, False, f"{model} cannot be proved: {type(exc).__name__}: {exc}")
     layers = ", ".join(f"{r['weight']} {r['margin_bits']:.2f}" for r in proof["layers"])
-    detail = (f"every partial sum < 2^24 proved from the weights over the clipped input box: worst {proof['worst']:,.0f} "
-              f"grid units (margin {proof['margin_bits']:.4f} bits; dot products: {layers})") if proof["ok"] else \
+    detail = (f"every partial sum < 2^24 proved from the weights over the clipped input box: "
+              f"worst {proof['worst']:,.0f} grid units (margin {proof['margin_bits']:.4f} bits; "
+              f"dot products: {layers})") if proof["ok"] else \
         "not provably exact: " + "; ".join(proof["problems"][:3])
     return Check("bound", tier.name, bool(proof["ok"]), detail, values=proof)
 

@@ -62,9 +62,10 @@ def check_engines(tier: ex.TierSpec, model: Path, datasets: dict[str, np.ndarray
             v = e["max_ulp"] if exact else e["max_abs_diff"]
             judged.append(f"{eng} {e['max_ulp']:g} ULP / {e['max_abs_diff']:.1e} VMAF")
             if not (v is not None and math.isfinite(v) and v <= limit):
-                problems.append(f"{eng} is {v:g} {unit} from ORT CPU, over {'ulp_max' if exact else 'engine_tolerance'} "
-                                f"{limit:g}")
-    rule = f"max {unit} <= {'ulp_max' if exact else 'engine_tolerance'} {limit:g} ({'exact' if exact else 'float'} tier)"
+                problems.append(f"{eng} is {v:g} {unit} from ORT CPU, "
+                                f"over {'ulp_max' if exact else 'engine_tolerance'} {limit:g}")
+    rule = (f"max {unit} <= {'ulp_max' if exact else 'engine_tolerance'} {limit:g} "
+            f"({'exact' if exact else 'float'} tier)")
     others = [f"{e['engine']} {e['max_ulp']:g} ULP / {e['max_abs_diff']:.1e}" for e in table
               if not e["gated"] and e["status"] == "compared"]
     not_checked = sorted(e["engine"] for e in table if e["status"] != "compared")

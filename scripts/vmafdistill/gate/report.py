@@ -90,8 +90,8 @@ def report_markdown(rep: dict) -> str:
         lines += ["", "| tier | model | teacher | arch | pooling | precision | bytes | params |",
                   "|---|---|---|---|---|---|---|---|"]
         for t, m in rep["models"].items():
-            lines.append(f"| {t} | " + " | ".join(str(m.get(k)) for k in ("id", "teacher", "arch", "pooling", "precision",
-                                                                           "bytes", "n_params")) + " |")
+            lines.append(f"| {t} | " + " | ".join(str(m.get(k)) for k in ("id", "teacher", "arch", "pooling",
+                                                                           "precision", "bytes", "n_params")) + " |")
     for tier, table in rep.get("engines", {}).items():
         if table:
             lines += ["", *engine_markdown(tier, table)]

@@ -99,7 +99,8 @@ class LibvmafModel:
             x[:, g] = np.where(self.denormalise(x[:, g], g + 1) == 0.0, corrected, x[:, g])
         return x
 
-    def predict(self, features: np.ndarray, clip: bool = True, chunk: int = 65536, transform: bool = True) -> np.ndarray:
+    def predict(self, features: np.ndarray, clip: bool = True, chunk: int = 65536,
+                transform: bool = True) -> np.ndarray:
         """libvmaf's per-frame score, float64 [N], of raw features [N, F] in MODEL order.
 
         `clip=False`: the score before the final `score_clip` (transform applied when enabled),
@@ -175,7 +176,8 @@ class LibvmafModel:
         return escape_filter_value(self.model_spec(name))
 
     def model_spec(self, name: str | None = None) -> str:
-        """The `model=` value before filtergraph escaping (libvmaf's key=value:key=value; `name`: the score's log key)."""
+        """The `model=` value before filtergraph escaping (libvmaf's key=value:key=value; `name`: the score's log
+        key)."""
         if not self.version and "|" in str(self.path):
             raise ModelError(f"{self.path}: a model path containing '|' cannot be given to ffmpeg's libvmaf")
         spec = f"version={self.version}" if self.version else "path=" + re.sub(r"([\\':\s])", r"\\\1", str(self.path))

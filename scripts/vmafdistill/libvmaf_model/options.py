@@ -58,7 +58,7 @@ def _opt_text(value: object) -> str:
     """An option value as libvmaf's dictionary holds it (JSON numbers go through strtof and "%g")."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "%g" % float(np.float32(value)) if isinstance(value, (int, float)) else str(value)
+    return f"{float(np.float32(value)):g}" if isinstance(value, (int, float)) else str(value)
 
 
 def log_key(feature: str, opts: dict) -> str:
@@ -75,7 +75,7 @@ def log_key(feature: str, opts: dict) -> str:
             alias, kind, default = table[name]
             value = _PARSE[kind](_opt_text(opts[name]))
             if value != default:
-                parts.append(alias if kind == "b" else f"{alias}_{'%g' % value if kind == 'd' else value}")
+                parts.append(alias if kind == "b" else f"{alias}_{format(value, 'g') if kind == 'd' else value}")
     return "_".join([_alias(feature), *parts])
 
 

@@ -35,7 +35,8 @@ def load_model(name_or_path: str, transform: str | None = None) -> LibvmafModel:
     elif Path(name_or_path).is_file() or "/" in name_or_path or name_or_path.endswith(".json"):
         path, version = Path(name_or_path).resolve(), None
     else:
-        raise ModelError(f"unknown libvmaf model {name_or_path!r}; built-in models: {', '.join(known)} (or a JSON path)")
+        raise ModelError(f"unknown libvmaf model {name_or_path!r}; built-in models: {', '.join(known)} "
+                         f"(or a JSON path)")
     if transform not in (None, PHONE):
         raise ModelError(f"{path}: unknown transform {transform!r}; use None or {PHONE!r}")
     try:
@@ -84,12 +85,13 @@ def _parse_model(doc: object, path: Path, version: str | None, phone: bool) -> L
                   "'linear_rescale' and 'none' ('clip_0to1' is a training recipe, param_dict.norm_type)")
     rescale = {}
     for key, identity in (("slopes", 1.0), ("intercepts", 0.0)):
-        ok = _is_list(n + 1, lambda v: _num(v) and (key == "intercepts" or v != 0))
+        ok = _is_list(n + 1, lambda v: _num(v) and (key == "intercepts" or v != 0))  # noqa: B023 - _field calls it below
         default = ... if norm == "linear_rescale" else [identity] * (n + 1)
         what = f": {n + 1} finite numbers, the score's then one per feature" + ", none zero" * (key == "slopes")
         rescale[key] = np.asarray(_field(md, key, where, ok, default, what), dtype=np.float64)
     gamma, rho, sv, coef = _parse_libsvm(_field(md, "model", where, lambda v: isinstance(v, str)), n, where)
-    transform = _parse_transform(_field(md, "score_transform", where, lambda v: isinstance(v, dict), None), where, phone)
+    transform = _parse_transform(_field(md, "score_transform", where, lambda v: isinstance(v, dict), None), where,
+                                 phone)
     clip = _field(md, "score_clip", where, lambda v: _is_list(2, _num)(v) and v[0] <= v[1], None, ": [low, high]")
     unique = all(sum(s in f for f in features) == 1 for s in ("speed_chroma", "adm3"))
     chroma = _field(md, "chroma_correction_parameter", where, lambda v: _num(v) and v != 0 and unique, None,
@@ -148,7 +150,8 @@ def _parse_libsvm(text: str, n_features: int, where: str) -> tuple[float, float,
     if not lines or missing:
         raise ModelError(f"{key}: the libsvm text lacks {', '.join(missing) or 'the SV section'}")
     if head["svm_type"][0] not in ("nu_svr", "epsilon_svr") or head["nr_class"][0] != "2":
-        raise ModelError(f"{key}: svm_type {head['svm_type'][0]}, nr_class {head['nr_class'][0]}: not an SVM regression")
+        raise ModelError(f"{key}: svm_type {head['svm_type'][0]}, nr_class {head['nr_class'][0]}: "
+                         f"not an SVM regression")
     if head["kernel_type"][0] != "rbf":
         raise ModelError(f"{key}: kernel_type {head['kernel_type'][0]!r} is not supported, only 'rbf'")
     try:
