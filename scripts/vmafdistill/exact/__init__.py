@@ -13,8 +13,8 @@ warns, ``gate.engine_checks``). Graph::
     vmaf = Clip((a w_hi + b + Floor(a w_lo 2^-p)) 2^s_out, lo, hi)     the teacher's score range ([0, 100])
     vmaf = Where(any(IsNaN(x) | IsInf(x)), NaN, vmaf)                   the contract's non-finite guard
 
-srelu(u) = relu(u - 1) + (clip(u, -1, 1) + 1)^2 / 4 is ReLU with a C1 quadratic knee (float LOSO RMSE
-4.5x lower than ReLU at this size); its integer form above is exactly floor(C srelu(t / C)). The input
+srelu(u) = relu(u - 1) + (clip(u, -1, 1) + 1)^2 / 4 is ReLU with a C1 quadratic knee (tuning corpus clip
+RMSE 2.9x lower than ReLU at this size, benchmarks/tune.py); its integer form above is exactly floor(C srelu(t / C)). The input
 quantisation comes from the box (``synth.BOX_LOW/BOX_HIGH``), so ``rescale_`` leaves the function
 unchanged. Weights are latent float parameters; layer ``i``'s integers are ``round(W step_in / 2^e_j)``
 with per-output-channel accumulator steps 2^e_j chosen by ``calibrate_`` so that the channel's
