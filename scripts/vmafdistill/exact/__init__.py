@@ -35,7 +35,7 @@ c - c * adm3 for a speed_chroma of exactly 0) gets it in the integer input stage
 so the corrected value is c - c * (the quantised adm3), rounded half-even and clipped like any input
 (the box's speed_chroma end is widened to hold it, ``build_exact``). "Exactly 0" is |x| <= 2^-21:
 libvmaf's 6-decimal log cannot tell such a value from 0 (its smallest non-zero is 1e-6), and the test
-is exact on any engine, with or without flushing subnormals. Every product and sum is exact (c 2^s_g
+is exact on any engine that computes in float32, with or without flushing subnormals. Every product and sum is exact (c 2^s_g
 and c 2^(s_g - s_a) must be float32-exact: ValueError otherwise); ``prove_bound`` proves it.
 
 The package, one job a module: ``transform`` (the teacher's score transform in exact arithmetic),
