@@ -4,10 +4,11 @@
    it), one clip of each demo source, `--rounds` interleaved rounds, of (a) ONE pass running every listed
    teacher's model and (b) each teacher's own pass; prints (a) / the vmaf_v0.6.1 pass (the issue's bar:
    < 1.3x) and (a) / the sum of (b).
-2. Otherwise: `snakemake --cores N export --config teachers=[...]` on the demo corpus in `--work` (one
-   libvmaf pass per clip for all), then per teacher and tier: the demo LOSO as shipped (mean held-out
-   clip RMSE over folds, max |error|: what the gate judges) and the UNSEEN corpus (students trained on
-   the demo; `unseen_corpus.py`, never used for a choice): clip RMSE and max |error|. One Markdown table.
+2. Otherwise: `snakemake --cores N gate --config teachers=[...]` on the demo corpus in `--work` (one
+   libvmaf pass per clip for all; the gate's report in logs/gate/report.md), then per teacher and tier:
+   the demo LOSO as shipped (mean held-out clip RMSE over folds, max |error|: what the gate judges) and
+   the UNSEEN corpus (students trained on the demo; `unseen_corpus.py`, never used for a choice): clip
+   RMSE and max |error|. One Markdown table.
 
     .venv/bin/python benchmarks/teachers.py --pass-cost [--teachers ...] [--rounds 3]
     .venv/bin/python benchmarks/teachers.py --work benchmarks_out/teachers [--teachers ...] [--cores 2]
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -79,8 +81,9 @@ def held_out(path: Path) -> tuple[float, float]:
 def accuracy(names: list[str], work: Path, cores: int) -> list[dict]:
     work.mkdir(parents=True, exist_ok=True)
     listing = "[" + ", ".join(names) + "]"
-    subprocess.run([*SNAKEMAKE, "--directory", str(work), "--cores", str(cores), "export", "--config",
-                    f"teachers={listing}"], check=True)
+    gate = subprocess.run([*SNAKEMAKE, "--directory", str(work), "--cores", str(cores), "gate", "--config",
+                           f"teachers={listing}"])
+    print(f"gate exit status {gate.returncode} (report: {work / 'logs/gate/report.md'})", file=sys.stderr)
     exe, _ = resolve_ffmpeg()
     students, _ = exported_students(work / "results" / "teachers")
     tables = frames(UNSEEN, exe, _teachers(names)).tables

@@ -91,9 +91,9 @@ TEACHERS = ["vmaf_v0.6.1", "vmaf_v1.0.16_3d0h"]
 PEERS = ROOT.parent / "shared" / "peers"  # published students, for side-by-side LOSO rows (tests only)
 
 #: Short training budgets: the tests check the workflow, not the accuracy a full training reaches.
-FAST = {"pre_n": 8192, "pre_steps": 400, "pre_batch": 256, "ft_steps": 100, "ft_batch": 128, "ft_replay_batch": 128,
-        "ft_jitter": 1024, "ft_replay_n": 4096, "ft_syn_val_n": 1024, "ft_val_every": 20,
-        "qat_steps": 100, "cal_n": 4096}
+FAST = {"pre_n": 4096, "pre_steps": 200, "pre_batch": 256, "ft_steps": 40, "ft_batch": 128, "ft_replay_batch": 128,
+        "ft_jitter": 512, "ft_replay_n": 2048, "ft_syn_val_n": 512, "ft_val_every": 20,
+        "qat_steps": 50, "cal_n": 2048}
 
 
 def fast_config(work: Path, data_root: Path, archs: list[str] | None = None, archs_config: dict | None = None,

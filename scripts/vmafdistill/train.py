@@ -16,8 +16,8 @@ margin]; the loss compares the student's ``raw`` output limited the same way. Fo
 row (clip pooling: ``y`` is the mean of per-frame scores, ``X`` the mean of per-frame features), the
 residual ``y - teacher(X)`` is kept and carried to the row's jittered copies.
 
-Recipe (chosen by measurement on a held-out libvmaf corpus: x264/x265/VP9/MPEG-2/MJPEG at many
-rates and downscales, blur sigma 1-10, noise 8-80, sharpening, scores 0-100): float32, Adam,
+Recipe (chosen on the tuning corpus and its forerunner, never on the demo's LOSO: blur, noise, VP9, MPEG-2,
+MJPEG, x264 at CRF 51, scores 0-100; README "Tuning protocol", benchmarks/tune.py): float32, Adam,
 batch 1024, lr 2e-2 with warm-up + cosine, MSE on unclipped targets with margin 10 (training on
 clipped targets was ~40 % worse), mixed synthetic draw; fine-tune: 600 Adam steps at lr 3e-4, each
 batch half corpus rows/jitter, half synthetic replay; keep the best of the initial and every 50th

@@ -13,9 +13,9 @@ warns, ``gate.engine_checks``). Graph::
     vmaf = Clip((a w_hi + b + Floor(a w_lo 2^-p)) 2^s_out, lo, hi)     the teacher's score range ([0, 100])
     vmaf = Where(any(IsNaN(x) | IsInf(x)), NaN, vmaf)                   the contract's non-finite guard
 
-srelu(u) = relu(u - 1) + (clip(u, -1, 1) + 1)^2 / 4 is ReLU with a C1 quadratic knee (float LOSO RMSE
-4.5x lower than ReLU at this size); its integer form above is exactly floor(C srelu(t / C)). The input
-quantisation comes from the box (``synth.BOX_LOW/BOX_HIGH``), so ``rescale_`` leaves the function
+srelu(u) = relu(u - 1) + (clip(u, -1, 1) + 1)^2 / 4 is ReLU with a C1 quadratic knee (tuning corpus clip
+RMSE 2.9x lower than ReLU at this size, benchmarks/tune.py); its integer form above is exactly
+floor(C srelu(t / C)). The input quantisation comes from the box (``synth.BOX_LOW/BOX_HIGH``), so ``rescale_`` leaves the function
 unchanged. Weights are latent float parameters; layer ``i``'s integers are ``round(W step_in / 2^e_j)``
 with per-output-channel accumulator steps 2^e_j chosen by ``calibrate_`` so that the channel's
 worst-case partial sum is ~2^(24 - margin_bits); an L1 projection in the quantiser keeps it < 2^24
@@ -35,8 +35,9 @@ c - c * adm3 for a speed_chroma of exactly 0) gets it in the integer input stage
 so the corrected value is c - c * (the quantised adm3), rounded half-even and clipped like any input
 (the box's speed_chroma end is widened to hold it, ``build_exact``). "Exactly 0" is |x| <= 2^-21:
 libvmaf's 6-decimal log cannot tell such a value from 0 (its smallest non-zero is 1e-6), and the test
-is exact on any engine, with or without flushing subnormals. Every product and sum is exact (c 2^s_g
-and c 2^(s_g - s_a) must be float32-exact: ValueError otherwise); ``prove_bound`` proves it.
+is exact on any engine that computes in float32, with or without flushing subnormals. Every product
+and sum is exact (c 2^s_g and c 2^(s_g - s_a) must be float32-exact: ValueError otherwise);
+``prove_bound`` proves it.
 
 The package, one job a module: ``transform`` (the teacher's score transform in exact arithmetic),
 ``graph`` (``to_onnx``, the ONNX proto), ``model`` (``ExactStudent``, its STE helpers, ``build_exact``,
