@@ -14,15 +14,15 @@ warns, ``gate.engine_checks``). Graph::
     vmaf = Where(any(IsNaN(x) | IsInf(x)), NaN, vmaf)                   the contract's non-finite guard
 
 srelu(u) = relu(u - 1) + (clip(u, -1, 1) + 1)^2 / 4 is ReLU with a C1 quadratic knee (tuning corpus clip
-RMSE 2.9x lower than ReLU at this size, benchmarks/tune.py); its integer form above is exactly
-floor(C srelu(t / C)). The input quantisation comes from the box (``synth.BOX_LOW/BOX_HIGH``), so
-``rescale_`` leaves the function unchanged. Weights are latent float parameters; layer ``i``'s integers
-are ``round(W step_in / 2^e_j)`` with per-output-channel accumulator steps 2^e_j chosen by ``calibrate_`` so that the channel's
-worst-case partial sum is ~2^(24 - margin_bits); an L1 projection in the quantiser keeps it < 2^24
-whatever training does. The first and last layers carry ``split_bits`` more weight bits in a second,
-low-order integer matrix (its dot product floored into the sum). Training mode uses straight-through
-estimators (QAT); eval mode computes exactly what the graph computes. ``prove_bound`` proves the bound
-from the graph's constants alone; ``to_onnx`` refuses a graph it cannot prove.
+RMSE 2.9x lower than ReLU at this size, benchmarks/tune.py); its integer form above is exactly floor(C
+srelu(t / C)). The input quantisation comes from the box (``synth.BOX_LOW/BOX_HIGH``), so ``rescale_``
+leaves the function unchanged. Weights are latent float parameters; layer ``i``'s integers are ``round(W
+step_in / 2^e_j)`` with per-output-channel accumulator steps 2^e_j chosen by ``calibrate_`` so that the
+channel's worst-case partial sum is ~2^(24 - margin_bits); an L1 projection in the quantiser keeps it <
+2^24 whatever training does. The first and last layers carry ``split_bits`` more weight bits in a
+second, low-order integer matrix (its dot product floored into the sum). Training mode uses
+straight-through estimators (QAT); eval mode computes exactly what the graph computes. ``prove_bound``
+proves the bound from the graph's constants alone; ``to_onnx`` refuses a graph it cannot prove.
 
 A teacher with a chroma correction (v1.0.16, ``chroma_fix = (g, a, c)``: libvmaf feeds its SVM
 c - c * adm3 for a speed_chroma of exactly 0) gets it in the integer input stage, before the centring
