@@ -49,6 +49,9 @@ STUDIES: dict[str, tuple[str, list[tuple[str, str, dict]]]] = {
     "tiny_arch": ("the tiny tier's arch", [("mlp_64x2", "mlp_64x2", {}), ("mlp_128x3", "mlp_128x3", {})]),
     "nano_act": ("nano's activation", [("gelu", "nano", {}), ("silu", "nano", {"act": "silu"})]),
     "exact_act": ("the exact student's activation", [("srelu", "exact", {}), ("relu", "exact", {"act": "relu"})]),
+    "exact_recipe": ("the exact student's training budget",
+                     [("pre 12000, QAT 3000", "exact", {}), ("QAT 6000", "exact", {"qat_steps": 6000}),
+                      ("pre 24000, QAT 6000", "exact", {"pre_steps": 24000, "qat_steps": 6000})]),
     "sampler": ("the v0.6.1 family's sampler (the bottom of the scale)",
                 [("with floor", "nano", {}),
                  ("without floor", "nano", {"mix": {"manifold": 0.4, "cone": 0.4, "box": 0.2}})]),
@@ -104,7 +107,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", type=Path, required=True, help="working directory with the demo's feature tables")
     ap.add_argument("--teacher", default="vmaf_v0.6.1")
-    ap.add_argument("--study", nargs="*", default=list(STUDIES), choices=list(STUDIES))
+    ap.add_argument("--study", nargs="*", default=[k for k in STUDIES if k != "exact_recipe"], choices=list(STUDIES))
     ap.add_argument("--quick", action="store_true", help="short budgets (a smoke run; choices need the full ones)")
     args = ap.parse_args()
     df = run(args.work, args.teacher, args.study, args.quick)
