@@ -1,9 +1,9 @@
 """Accuracy: do the students follow the teacher everywhere? Tuning corpus + demo corpus, per model.
 
-Models: every exported tier (results/export/*.onnx; a note if none), every peer
-(../shared/peers/*.onnx relative to the repo root; omitted if that folder is absent), and, as the
-floor any float32 model can reach, the vmaf_v0.6.1 SVM itself as a float32 ONNX graph (row
-`svm-onnx-fp32`, built by benchmarks/inference.py's export_svm_onnx).
+Models: every exported vmaf_v0.6.1 tier (results/teachers/vmaf_v0.6.1/export/*.onnx, or --export-dir;
+a note if none), every peer (../shared/peers/*.onnx relative to the repo root; omitted if that folder
+is absent), and, as the floor any float32 model can reach, the vmaf_v0.6.1 SVM itself as a float32
+ONNX graph (row `svm-onnx-fp32`, built by benchmarks/inference.py's export_svm_onnx).
 
 Corpora:
   (a) tuning: content and distortions the demo corpus never uses (benchmarks/tuning_corpus.py:
@@ -14,9 +14,9 @@ Corpora:
       come from the unseen corpus (benchmarks/unseen.py). Built once and cached in
       benchmarks_out/corpora/tuning-<key>/ (keyed on the build commands and the ffmpeg binary);
       --rebuild forces a new build.
-  (b) demo: results/features/frames.parquet (the workflow's demo corpus, self-pairs left out as in
-      the LOSO metrics). IN distribution for our tiers (trained on every demo source), out of
-      distribution for the peers (trained on Netflix Public / KoNViD / BVI-DVC).
+  (b) demo: results/teachers/vmaf_v0.6.1/features/frames.parquet (the workflow's demo corpus,
+      self-pairs left out as in the LOSO metrics). IN distribution for our tiers (trained on every
+      demo source), out of distribution for the peers (trained on Netflix Public / KoNViD / BVI-DVC).
 
 The teacher is libvmaf's own per-frame vmaf_v0.6.1. A clip's score is the mean of its per-frame
 scores (libvmaf's pooling) for the teacher and for the model alike. Each clip's frames go through a
@@ -27,7 +27,8 @@ the model's output been clipped to [0, 100] like the teacher's (our tiers clamp 
 
 Prints rich tables and writes results/benchmarks/accuracy.csv.
 
-    .venv/bin/python benchmarks/accuracy.py [--rebuild] [--workers 2] [--export-dir results/export] [--peers DIR]
+    .venv/bin/python benchmarks/accuracy.py [--rebuild] [--workers 2] [--peers DIR]
+        [--export-dir results/teachers/vmaf_v0.6.1/export]
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import numpy as np
 import polars as pl
 
 from corpora import clip_table
-from inference import EXPORT_DIR, PEERS_DIR, export_svm_onnx
+from inference import EXPORT_DIR, PEERS_DIR, TEACHER_DIR, export_svm_onnx
 from student_eval import exported_students
 from tuning_corpus import TUNING, tuning_frames
 from vmafdistill import FEATURES, atomic, loso, onnxrun
@@ -50,8 +51,8 @@ from vmafdistill.teacher import load_teacher
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT_CSV = ROOT / "results" / "benchmarks" / "accuracy.csv"
-DEMO_FRAMES = ROOT / "results" / "features" / "frames.parquet"
-DEMO_CLIPS = ROOT / "results" / "features" / "clips.parquet"
+DEMO_FRAMES = TEACHER_DIR / "features" / "frames.parquet"
+DEMO_CLIPS = TEACHER_DIR / "features" / "clips.parquet"
 
 
 def tuning_table(rebuild: bool, workers: int) -> tuple[pl.DataFrame, str]:

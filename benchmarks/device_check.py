@@ -2,7 +2,8 @@
 there, and the same students in torch on CUDA, against ORT's CPU provider, in float32 ULP.
 
 Needs only numpy, onnxruntime, torch and pyarrow (no polars): it runs on a lent GPU machine over a
-copy of the working tree carrying results/export/ and results/features/frames.parquet.
+copy of the working tree carrying the vmaf_v0.6.1 teacher's results/teachers/vmaf_v0.6.1/export/ and
+results/teachers/vmaf_v0.6.1/features/frames.parquet.
 
     python3 benchmarks/device_check.py [--out report.json]
 """
@@ -20,6 +21,7 @@ from vmafdistill import FEATURES
 from vmafdistill.ulp import max_ulp
 
 ROOT = Path(__file__).resolve().parent.parent
+TEACHER_DIR = ROOT / "results" / "teachers" / "vmaf_v0.6.1"  # the golden fixture's canonical-6 features
 
 
 def ort_run(path: Path, x: np.ndarray, provider: str, optimize: bool = True) -> tuple[np.ndarray, list[str]]:
@@ -58,7 +60,7 @@ def main() -> None:
 
     from vmafdistill.modelio import load_student
 
-    corpus = read_features(ROOT / "results/features/frames.parquet")
+    corpus = read_features(TEACHER_DIR / "features" / "frames.parquet")
     golden = json.loads((ROOT / "tests/fixtures/golden/golden.json").read_text())
     data = {"fixture": np.asarray(golden["frame_features"]), "corpus": corpus}
     report: dict = {
@@ -69,7 +71,7 @@ def main() -> None:
         "ort_providers_available": ort.get_available_providers(),
         "tiers": {},
     }
-    for onnx_path in sorted((ROOT / "results/export").glob("*.onnx")):
+    for onnx_path in sorted((TEACHER_DIR / "export").glob("*.onnx")):
         tier = onnx_path.stem
         res: dict = {}
         base = {k: ort_run(onnx_path, x, "CPUExecutionProvider")[0] for k, x in data.items()}

@@ -1,7 +1,7 @@
 """Inference speed: exported student tiers vs the vmaf_v0.6.1 SVM teacher (numpy and ONNX) vs peers.
 
-Rows/s of each model on REAL libvmaf feature rows (results/features/frames.parquet when present,
-else the golden fixture's per-frame features tiled), at batch 1 and batch 4096:
+Rows/s of each model on REAL libvmaf feature rows (results/teachers/vmaf_v0.6.1/features/frames.parquet
+when present, else the golden fixture's per-frame features tiled), at batch 1 and batch 4096:
 
   svm-numpy    the teacher as the project computes it (teacher.load_teacher().predict, float64)
   svm-onnx     the same SVM as a float32 ONNX graph built here (normalise -> RBF kernel against the
@@ -9,7 +9,8 @@ else the golden fixture's per-frame features tiled), at batch 1 and batch 4096:
                arranged to hold float32 precision: see svm_module),
                exported with torch.onnx.export(dynamo=False, opset 17, dynamic batch) to a temp dir,
                first checked against the numpy teacher on the real rows (max |diff| printed)
-  tier:<name>  results/export/<name>.onnx, every one that exists (a note if none)
+  tier:<name>  results/teachers/vmaf_v0.6.1/export/<name>.onnx (or --export-dir), every one that
+               exists (a note if none)
   peer:<name>  ../shared/peers/*.onnx relative to the repo root (omitted if that folder is absent)
 
 Every ONNX model runs in ORT CPU through onnxrun.session (1 intra-op thread); BLAS is held to one
@@ -19,7 +20,8 @@ Each measurement repeats calls until --seconds have passed; models are interleav
 median of those is printed (the machine may be shared: compare ratios, not absolute rows/s).
 Asserts nothing but the SVM export check.
 
-    .venv/bin/python benchmarks/inference.py [--seconds 0.5] [--rounds 3] [--export-dir results/export]
+    .venv/bin/python benchmarks/inference.py [--seconds 0.5] [--rounds 3]
+        [--export-dir results/teachers/vmaf_v0.6.1/export]
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ from vmafdistill import FEATURES, onnxrun  # noqa: E402
 from vmafdistill.teacher import Teacher, load_teacher  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPORT_DIR = ROOT / "results" / "export"
+TEACHER_DIR = ROOT / "results" / "teachers" / "vmaf_v0.6.1"  # the teacher these benchmarks are of
+EXPORT_DIR = TEACHER_DIR / "export"
 PEERS_DIR = ROOT.parent / "shared" / "peers"
-FRAMES = ROOT / "results" / "features" / "frames.parquet"
+FRAMES = TEACHER_DIR / "features" / "frames.parquet"
 BATCHES = (1, 4096)
 SVM_TOLERANCE = 1e-3  # float32 SVM graph vs the float64 teacher, VMAF points
 

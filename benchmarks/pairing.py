@@ -10,10 +10,10 @@ frames were paired by index:
   B. 640x360 mp4s at 23.976 / 29.97 / 59.94 fps written with `-r 24000/1001` etc., MPEG-TS at 30
      and 60 fps, mp4 with track timescales 1000 and 90000, scored with `ffmpeg.run_pass`.
 
-For each clip it prints: the workflow's score (A: clips.parquet; B: run_pass), the truth (each
-distorted clip decoded to raw frames with `-fps_mode passthrough`, then raw against raw), and the
-score of the pass as it was before (timestamps from the frame rate, `setpts=N/(fps*TB)`, for
-contrast). Asserts nothing (tests/test_pairing.py does).
+For each clip it prints: the workflow's score (A: the default teacher's clips.parquet; B: run_pass),
+the truth (each distorted clip decoded to raw frames with `-fps_mode passthrough`, then raw against
+raw), and the score of the pass as it was before (timestamps from the frame rate, `setpts=N/(fps*TB)`,
+for contrast). Asserts nothing (tests/test_pairing.py does).
 
     .venv/bin/python benchmarks/pairing.py [--seconds 2]
 """
@@ -40,6 +40,8 @@ from vmafdistill.teacher import load_teacher  # noqa: E402
 
 os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1: errors only
 QUIET = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+#: part A's clip table: config.yaml's default teacher (vmaf_v0.6.1), as `snakemake features` writes it
+CLIPS_TABLE = "results/teachers/vmaf_v0.6.1/features/clips.parquet"
 
 
 def sh(argv: list[str]) -> None:
@@ -97,7 +99,7 @@ def part_a(exe: str, tmp: Path, seconds: float) -> list[tuple[str, float, float,
     proc = snakemake(work, "--cores", "2", "features", "--config", f"data_root={root}", "width=1920", "height=1080")
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
-    table = pl.read_parquet(work / "results/features/clips.parquet").filter(~pl.col("self_pair")).sort("clip_id")
+    table = pl.read_parquet(work / CLIPS_TABLE).filter(~pl.col("self_pair")).sort("clip_id")
     rows = []
     for r in table.iter_rows(named=True):
         geo = ClipGeometry(str(root / r["ref_rel"]), str(root / r["dis_rel"]), 1920, 1080, "yuv420p", r["fps"],

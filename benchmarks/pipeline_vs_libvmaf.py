@@ -62,8 +62,9 @@ def main() -> None:
             list(pool.map(one, clips))
         bare = time.perf_counter() - t0
 
-    # 2. the pipeline's feature stage from scratch (sources kept)
-    shutil.rmtree(ROOT / "results" / "features", ignore_errors=True)
+    # 2. the pipeline's feature stage from scratch (sources kept): the per-clip logs, each teacher's tables
+    for folder in [ROOT / "results" / "features", *(ROOT / "results" / "teachers").glob("*/features")]:
+        shutil.rmtree(folder, ignore_errors=True)
     pipeline = run([*SNAKEMAKE, "--cores", str(args.cores), "features"])
     # 3. no-op rerun, 4. bare start
     noop = run([*SNAKEMAKE, "--cores", str(args.cores), "features"])

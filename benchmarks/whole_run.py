@@ -63,15 +63,16 @@ def jobs_table(work: Path) -> pl.DataFrame:
     for tsv in sorted((work / "results" / "benchmarks").rglob("*.tsv")):
         t = pl.read_csv(tsv, separator="\t")
         rel = tsv.relative_to(work / "results" / "benchmarks")
-        rule = {"features": "extract_features", "demo": "demo_source", "export": "final_tiers"}.get(rel.parts[0], "")
+        parts = rel.parts[2:] if rel.parts[0] == "teachers" else rel.parts  # a teacher's: teachers/<teacher>/...
+        rule = {"features": "extract_features", "demo": "demo_source", "export": "final_tiers"}.get(parts[0], "")
         name = tsv.stem
-        if rel.parts[0] == "loso":
+        if parts[0] == "loso":
             rule = "loso_tier" if name.startswith("tier_") else "loso_summary" if name == "summary" else "train_fold"
         elif name in ("features_table", "gate", "golden_fixture", "demo_dataset"):
             rule = name
         rows.append({"rule": rule, "job": str(rel), "wall_s": float(t["s"][0]), "cpu_s": float(t["cpu_time"][0])})
     # jobs without a benchmark file (pretrain: a cached rule has none; ffmpeg_check): their logs
-    for log in sorted((work / "logs" / "pretrain").rglob("*.log")):
+    for log in sorted((work / "logs" / "teachers").glob("*/pretrain/**/*.log")):
         m = CPU_LINE.search(log.read_text())
         if m:
             rows.append({"rule": "pretrain", "job": str(log.relative_to(work)), "wall_s": float(m.group(1)),

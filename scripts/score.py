@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score a (reference, distorted) pair with an exported student, beside its libvmaf teacher.
 
-    python scripts/score.py --model results/export/nano.onnx --ref REF --dis DIS \\
+    python scripts/score.py --model results/teachers/vmaf_v0.6.1/export/nano.onnx --ref REF --dis DIS \\
         [--width W --height H --dis-width W --dis-height H --pix-fmt P --fps F --ffmpeg PATH] [--frames out.csv]
 
 ONE ffmpeg + libvmaf pass with the student's teacher model (metadata ``vmafdistill.teacher`` and

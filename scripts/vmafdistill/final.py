@@ -92,8 +92,9 @@ def export_tier(*, tier: ex.TierSpec, model, hparams: dict, train_meta: dict,
     torch_all, onnx_all = predict(model, x_all), onnxrun.predict(data, x_all)
     cost = ex.precision_cost(torch_all[: len(x_frames)], onnx_all[: len(x_frames)])
     mismatches = ex.places_mismatches(torch_all, onnx_all)
-    cost.update(reference="the torch model", rows="every frame of the corpus (results/features/frames.parquet)",
-                places4_mismatches_frames_and_clip_means=mismatches, note=ex.PRECISION_NOTES[tier.precision])
+    rows = f"every frame of the corpus (results/teachers/{teacher.name}/features/frames.parquet)"
+    cost.update(reference="the torch model", rows=rows, places4_mismatches_frames_and_clip_means=mismatches,
+                note=ex.PRECISION_NOTES[tier.precision])
     if tier.precision in ("fp32", "exact") and mismatches:
         i = int(np.argmax(np.abs(torch_all - onnx_all)))
         raise ex.ExportError(f"tier {tier.name}: ORT differs from torch at 4 places on {mismatches} of {len(x_all)} "

@@ -1,4 +1,4 @@
-"""The model card of an exported tier (``results/export/{tier}.json``) and its parts."""
+"""The model card of an exported tier (``results/teachers/<teacher>/export/{tier}.json``) and its parts."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def loso_row(summary: pl.DataFrame, arch: str, pooling: str) -> dict[str, Any]:
     """The LOSO summary row of ``arch`` (its own students, not external models) and ``pooling``."""
     rows = summary.filter((pl.col("model") == arch) & (pl.col("pooling") == pooling))
     if rows.height != 1:
-        raise ExportError(f"results/loso/summary has no row for arch {arch} with pooling {pooling}")
+        raise ExportError(f"the LOSO summary (loso/summary.parquet) has no row for arch {arch} with pooling {pooling}")
     return rows.row(0, named=True)
 
 
@@ -107,7 +107,7 @@ def model_card(
     teacher,  # a teacher.Teacher
     engine_warnings: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The model card (``results/export/{tier}.json``) of an exported tier."""
+    """The model card (``results/teachers/<teacher>/export/{tier}.json``) of an exported tier."""
     features = list(teacher.features)
     sha = sha256_bytes(data)
     return {

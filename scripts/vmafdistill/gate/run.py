@@ -23,7 +23,7 @@ class GateInputs:
     """Paths the gate reads. ``models``/``cards``/``loso``: tier -> path (``export_paths`` for the usual layout)."""
 
     tiers: dict[str, ex.TierSpec]
-    loso: dict[str, Path]  # tier -> held-out predictions as shipped (results/loso/tiers/{tier}.parquet)
+    loso: dict[str, Path]  # tier -> its held-out LOSO as shipped (results/teachers/<teacher>/loso/tiers/{tier}.parquet)
     models: dict[str, Path]
     cards: dict[str, Path]
     frames: Path
@@ -34,7 +34,8 @@ class GateInputs:
     self_pairs_in_metrics: bool = False
 
 
-def export_paths(tiers: dict[str, ex.TierSpec], export_dir: str | Path = "results/export") -> tuple[dict, dict]:
+def export_paths(tiers: dict[str, ex.TierSpec], export_dir: str | Path) -> tuple[dict, dict]:
+    """(tier -> .onnx, tier -> card) in a teacher's export folder (``results/teachers/<teacher>/export``)."""
     d = Path(export_dir)
     return {t: d / f"{t}.onnx" for t in tiers}, {t: d / f"{t}.json" for t in tiers}
 
