@@ -13,6 +13,7 @@ import torch  # noqa: E402
 
 from vmafdistill.atomic import write_bytes  # noqa: E402
 from vmafdistill.train import pretrain  # noqa: E402
+from vmafdistill.train_base import saved_history  # noqa: E402
 from vmafdistill.ui import JobLog, job_cpu_line  # noqa: E402
 
 snakemake = globals()["snakemake"]
@@ -23,7 +24,7 @@ with log.progress(f"pretrain {arch}", total=None) as bar:
     state = pretrain(arch, dict(snakemake.params.hparams), seed, progress=lambda s, loss, val: bar.advance(
         f"step {s} loss {loss:.4g} val {val:.4g}" if val == val else "", steps=0))
 buf = io.BytesIO()
-torch.save(state, buf)
+torch.save({**state, "history": saved_history(state["history"])}, buf)
 write_bytes(snakemake.output[0], buf.getvalue())
 h = state.get("history", {})
 log.info(f"pretrain {arch} seed {seed}: best synthetic val {h.get('best_val', float('nan')):.4g}, "

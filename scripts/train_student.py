@@ -15,6 +15,7 @@ from vmafdistill.loso import clip_predictions, make_fold, pooled_samples  # noqa
 from vmafdistill.modelio import save_student  # noqa: E402
 from vmafdistill.teacher import hp_teacher  # noqa: E402
 from vmafdistill.train import predict, train_fold  # noqa: E402
+from vmafdistill.train_base import saved_history  # noqa: E402
 from vmafdistill.ui import JobLog, job_cpu_line  # noqa: E402
 
 snakemake = globals()["snakemake"]
@@ -61,7 +62,7 @@ for arch in snakemake.params.archs:
         meta = {
             "fold": fold_name, "held_out": held_out, "pooling": pooling, "seed": seed,
             "train_clips": list(fold.train_clips), "val_clips": list(fold.val_clips),
-            "features_sha256": features_sha, "history": {k: v for k, v in history.items() if not isinstance(v, list)},
+            "features_sha256": features_sha, "history": saved_history(history, lists=False),
         }
         save_student(model_out, model, arch, hparams, meta)
         train_cpu += float(history.get("cpu_s", 0.0))

@@ -27,6 +27,7 @@ from .students import n_params
 from .synth import synthetic_rows
 from .teacher import hp_teacher
 from .train import predict, train_fold
+from .train_base import saved_history
 
 
 def train_final(tier: ex.TierSpec, hparams: dict, clips: pl.DataFrame, frames: pl.DataFrame, seed: int,
@@ -47,7 +48,7 @@ def train_final(tier: ex.TierSpec, hparams: dict, clips: pl.DataFrame, frames: p
     meta = {
         "tier": tier.name, "pooling": tier.pooling, "seed": seed, "sources": sorted(clips["source"].unique()),
         "train_clips": list(split.train_clips), "val_clips": list(split.val_clips), "n_train_rows": len(x_tr),
-        "validation": validation, "history": {k: v for k, v in history.items() if not isinstance(v, list)},
+        "validation": validation, "history": saved_history(history, lists=False),
     }
     return model, meta, history
 

@@ -96,6 +96,12 @@ def student_loss(model, x: torch.Tensor, t: torch.Tensor, margin: float, w: torc
     return (e * w).sum() / w.sum() if w is not None else e.mean()
 
 
+def saved_history(history: dict, *, lists: bool = True) -> dict:
+    """What a saved file keeps of a training history: everything but the CPU time it took (a measurement,
+    not a result: the same input gives the same bytes); ``lists=False`` keeps the scalars only."""
+    return {k: v for k, v in history.items() if k != "cpu_s" and (lists or not isinstance(v, list))}
+
+
 def training_state(model, arch: str, hp: dict, history: dict) -> dict:
     """A pretraining's result: ``{"arch", "hparams", "state_dict", "history"}`` (``train.train_fold``'s init_state)."""
     return {
