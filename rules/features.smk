@@ -37,6 +37,9 @@ rule extract_features:
         "../envs/libvmaf.yaml"
     threads: config["extract_threads"]
     params:
+        # every teacher's model, as a plain value: Snakemake's params trigger ignores params derived from
+        # the output (graph), so this one reruns the pass when the set of teachers changes
+        models=PASS_MODELS,
         ffmpeg=FFMPEG,
         inputs=get_pass_inputs,
         graph=get_pass_graph,

@@ -1,6 +1,7 @@
 """End to end: the workflow's features stage on the tiny corpus with real ffmpeg/libvmaf."""
 
 import json
+import re
 
 import polars as pl
 
@@ -41,6 +42,18 @@ def test_feature_tables(tiny_run):
     assert len(list((work / "results/benchmarks/features").glob("*__*.tsv"))) == 12  # a benchmark per clip job
     metrics = json.loads(logs[0].read_text())["frames"][0]["metrics"]
     assert set(TEACHERS) <= set(metrics)
+
+
+def test_another_set_of_teachers_reruns_the_pass(tiny_run):
+    """The per-clip libvmaf logs hold the scores of the teachers they were made for: a run asking for
+    another set of teachers redoes every clip's pass (and nothing when the set is the same)."""
+    same = tiny_run.run("-n", "features")
+    other = tiny_run.run("-n", "features", "--config", "teachers=[vmaf_v0.6.1, vmaf_v0.6.1neg]")
+    assert same.returncode == 0 and other.returncode == 0, same.stderr[-2000:] + other.stderr[-2000:]
+    jobs = re.compile(r"^extract_features\s+(\d+)$", re.M)
+    assert not jobs.search(same.stdout + same.stderr)
+    found = jobs.search(other.stdout + other.stderr)
+    assert found and int(found.group(1)) == 12
 
 
 def test_nothing_written_under_data_root(tiny_run):
