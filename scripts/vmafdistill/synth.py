@@ -136,14 +136,8 @@ _LIMITS = {"cambi_max_val": "high", "speed_max_val": "high", "motion_max_val": "
 def physical_bounds(teacher) -> tuple[np.ndarray, np.ndarray]:  # a teacher.Teacher
     """Per canonical feature, the values libvmaf can produce: >= 0 (every v1.0.16 and v0.6.1 feature but
     adm's enhancement side), capped by the extractor's *_max_val / adm_min_val options."""
-    m = teacher.model
-    lo, hi = np.zeros(len(m.features)), np.full(len(m.features), np.inf)
-    for i, opts in enumerate(m.feature_opts):
-        for key, end in _LIMITS.items():
-            if key in opts:
-                (hi if end == "high" else lo)[i] = float(opts[key])
-    perm = m.canonical_to_model()
-    return lo[perm], hi[perm]
+    lo, hi = declared_limits(teacher)
+    return np.where(np.isnan(lo), 0.0, lo), np.where(np.isnan(hi), np.inf, hi)
 
 
 def declared_limits(teacher) -> tuple[np.ndarray, np.ndarray]:
