@@ -161,6 +161,7 @@ def unusable_run(unusable_corpus, tmp_path_factory):
     work = tmp_path_factory.mktemp("unusable_work")
     try:
         proc = snakemake(work, "--cores", "2", "--keep-going", "features", "--config", f"data_root={unusable_corpus}")
+        (work / "snakemake.stderr").write_text(proc.stderr)
     finally:
         _writable(unusable_corpus)
     assert _snapshot(unusable_corpus) == before
@@ -175,7 +176,10 @@ def test_unusable_input_is_one_line_naming_it(unusable_corpus, unusable_run, dis
     clip = _clip_id(dis)
     line = f"error: clip {clip}: {role} {unusable_corpus / bad} {reason}"
     assert proc.returncode != 0
-    (shown,) = [x for x in proc.stderr.splitlines() if x.startswith(f"error: clip {clip}: ")]
+    shown_lines = [x for x in proc.stderr.splitlines() if x.startswith(f"error: clip {clip}: ")]
+    log_path = work / f"logs/features/{clip}.log"
+    assert len(shown_lines) == 1, "\n".join(x for x in proc.stderr.splitlines() if clip in x)[-3000:] + (log_path.read_text() if log_path.is_file() else "no log")
+    (shown,) = shown_lines
     assert shown.startswith(line)
     # before Snakemake's own report of the failed command (the whole ffmpeg command line)
     raw = [m.start() for m in re.finditer("CalledProcessError", proc.stderr)]
