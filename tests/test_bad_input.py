@@ -178,7 +178,8 @@ def test_unusable_input_is_one_line_naming_it(unusable_corpus, unusable_run, dis
     assert proc.returncode != 0
     shown_lines = [x for x in proc.stderr.splitlines() if x.startswith(f"error: clip {clip}: ")]
     log_path = work / f"logs/features/{clip}.log"
-    assert len(shown_lines) == 1, "\n".join(x for x in proc.stderr.splitlines() if clip in x)[-3000:] + (log_path.read_text() if log_path.is_file() else "no log")
+    about = "\n".join(x for x in proc.stderr.splitlines() if clip in x)[-3000:]
+    assert len(shown_lines) == 1, about + "\n" + (log_path.read_text() if log_path.is_file() else "no log")
     (shown,) = shown_lines
     assert shown.startswith(line)
     # before Snakemake's own report of the failed command (the whole ffmpeg command line)
