@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     line = f"error: clip {args.clip}: " + explain_failure(
         stderr, _read(args.report), list(zip(PASS_ROLES, (args.dis, args.ref)))
     )
-    sys.stderr.write(line + "\n")  # one write: beside other jobs' output, the line stays whole
+    # one write, on a line of its own: Snakemake writes a message and its newline in two writes to the same
+    # stderr, so a line of ours that started where it stood would be glued to the end of its message
+    sys.stderr.write("\n" + line + "\n")
     sys.stderr.flush()
     with open(args.log, "a", encoding="utf-8") as f:
         f.write(("" if stderr.endswith("\n") or not stderr else "\n") + line + "\n")
