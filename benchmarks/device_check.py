@@ -19,6 +19,7 @@ import numpy as np
 
 from vmafdistill import FEATURES
 from vmafdistill.ulp import max_ulp
+from vmafdistill.modelio import load_student
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER_DIR = ROOT / "results" / "teachers" / "vmaf_v0.6.1"  # the golden fixture's canonical-6 features
@@ -57,8 +58,6 @@ def main() -> None:
     args = ap.parse_args()
     import onnxruntime as ort
     import torch
-
-    from vmafdistill.modelio import load_student
 
     corpus = read_features(TEACHER_DIR / "features" / "frames.parquet")
     golden = json.loads((ROOT / "tests/fixtures/golden/golden.json").read_text())

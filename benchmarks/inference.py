@@ -42,6 +42,7 @@ import numpy as np  # noqa: E402
 
 from vmafdistill import FEATURES, onnxrun  # noqa: E402
 from vmafdistill.teacher import Teacher, load_teacher  # noqa: E402
+from vmafdistill.golden import load_fixture  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TEACHER_DIR = ROOT / "results" / "teachers" / "vmaf_v0.6.1"  # the teacher these benchmarks are of
@@ -64,8 +65,6 @@ def real_rows(min_rows: int = 4096) -> tuple[np.ndarray, str]:
         x = pl.read_parquet(FRAMES).select(FEATURES).to_numpy().astype(np.float64)
         origin = f"{FRAMES.relative_to(ROOT)} ({len(x)} frames)"
     else:
-        from vmafdistill.golden import load_fixture
-
         x = load_fixture()["frame_features"]
         origin = f"golden fixture frame_features ({len(x)} frames, tiled)"
     if len(x) < min_rows:

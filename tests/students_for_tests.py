@@ -4,6 +4,7 @@ import torch
 
 from vmafdistill.students import build_student
 from vmafdistill.synth import sample_features
+from vmafdistill import engines as E
 
 
 def random_student(arch: str, seed: int = 0) -> torch.nn.Module:
@@ -29,8 +30,6 @@ def bf16_round(x):  # float32 array
 def bf16_engine():  # an engines.Engine
     """ORT CPU with bf16 rounding of its inputs and output, reported as a default-settings engine that
     chose bf16: the bf16 path of the gate on any CPU (OpenVINO chooses bf16 only where the CPU has it)."""
-    from vmafdistill import engines as E
-
     class Bf16Sim(E.OrtEngine):
         settings, fix = "default", "run it in float32 (simulated engine)"
 

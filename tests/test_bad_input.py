@@ -13,6 +13,8 @@ import pytest
 
 from tiny import FPS, H, ROOT, W, build_tiny_corpus, snakemake
 from vmafdistill.ffmpeg import resolve_ffmpeg
+from vmafdistill import export as ex
+from vmafdistill.teacher import load_teacher
 
 
 def _snapshot(root):
@@ -203,9 +205,6 @@ def test_unusable_inputs_leave_no_partial_output(unusable_run):
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     from students_for_tests import random_student
-    from vmafdistill import export as ex
-    from vmafdistill.teacher import load_teacher
-
     path = tmp_path_factory.mktemp("model") / "nano.onnx"
     tier = ex.TierSpec("nano", "nano", "frame", "fp32", 10240)
     path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test", load_teacher()),

@@ -12,9 +12,13 @@ import torch
 import yaml
 from onnx import numpy_helper
 
-from vmafdistill import archs, exact, train
+from vmafdistill import archs, engines, exact, train
 from vmafdistill.contract import GUARD_OPS
-from vmafdistill.synth import BOX_HIGH, BOX_LOW, sample_features
+from vmafdistill.exact.transform import emit, program, run
+from vmafdistill.export.onnx_graph import check_contract, metadata
+from vmafdistill.export.tiers import TierSpec
+from vmafdistill.synth import BOX_HIGH, BOX_LOW, generic_box, sample_features, sample_generic, synthetic_set
+from vmafdistill.teacher import load_teacher, teacher_hparams, transform_hparams
 
 #: the exact tier's byte budget in the default config
 BUDGET = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())["tiers"]["exact"][
@@ -139,8 +143,6 @@ def test_inputs_are_clamped_before_they_are_rounded(onnx_file, model, rows) -> N
 @pytest.mark.parametrize("engine", ["ort-cpu", "ort-cpu-noopt", "onnx-reference", "openvino-f32", "openvino-default",
                                     "tract"])
 def test_a_non_finite_feature_scores_nan_on_every_engine(engine, onnx_file, model, rows) -> None:
-    from vmafdistill import engines
-
     x = np.repeat(rows[:4], 4, axis=0)
     bad = [1, 6, 11, 12]
     for i, v in zip(bad, (np.nan, np.inf, -np.inf, np.nan)):
@@ -247,9 +249,6 @@ def registered(monkeypatch):
 
 
 def test_train_fold_fine_tunes_the_exact_student(registered, state) -> None:
-    from vmafdistill.synth import synthetic_set
-    from vmafdistill.teacher import load_teacher
-
     x, y = synthetic_set(600, seed=3, teacher=load_teacher())
     m, h = train.train_fold("exact", {**TINY, **FT}, x[:400], y[:400], x[400:], y[400:], seed=0, init_state=state)
     assert isinstance(m, exact.ExactStudent) and bool(m.quantized) and not m.training
@@ -290,15 +289,11 @@ V16 = "vmaf_v1.0.16_5d0h"
 
 @pytest.fixture(scope="module")
 def teacher16():
-    from vmafdistill.teacher import load_teacher
-
     return load_teacher(V16)
 
 
 @pytest.fixture(scope="module")
 def model16(teacher16) -> exact.ExactStudent:
-    from vmafdistill.teacher import teacher_hparams
-
     hp = {**teacher_hparams(teacher16), **TINY}
     assert hp["chroma_fix"] is not None and hp["n_features"] == 4
     return _model(exact.pretrain_exact(hp, seed=0))
@@ -306,9 +301,6 @@ def model16(teacher16) -> exact.ExactStudent:
 
 @pytest.fixture(scope="module")
 def onnx16(model16, teacher16, tmp_path_factory):
-    from vmafdistill.export.onnx_graph import metadata
-    from vmafdistill.export.tiers import TierSpec
-
     meta = metadata(TierSpec("nano", "exact", "frame", "exact", BUDGET), "0" * 64, "3.0.0", teacher16)
     data = exact.to_onnx(model16, meta)
     path = tmp_path_factory.mktemp("exact16") / "exact16.onnx"
@@ -327,8 +319,6 @@ def _adm3_q(model: exact.ExactStudent, adm3: np.ndarray) -> np.ndarray:
 def zero_rows(model16, teacher16) -> np.ndarray:
     """Rows with speed_chroma exactly 0: adm3 over and past the box, on rounding ties of adm3 and of the
     corrected value, the other features anywhere."""
-    from vmafdistill.synth import generic_box
-
     g, a, _ = model16.chroma_fix
     rng = np.random.default_rng(5)
     lo, hi = generic_box(teacher16)
@@ -344,8 +334,6 @@ def zero_rows(model16, teacher16) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def rows16(model16, teacher16, zero_rows) -> np.ndarray:
-    from vmafdistill.synth import sample_generic
-
     g = model16.chroma_fix[0]
     near = zero_rows[:200].copy()
     near[:, g] = np.tile(np.float32([1e-6, -1e-6, 1e-7, -1e-7, 2.0**-21, -0.0, 2.0**-11, 1e-3]), 25)
@@ -381,9 +369,6 @@ def test_chroma_fix_every_engine_gives_the_same_bits(engine, onnx16, rows16) -> 
 
 
 def test_chroma_fix_is_proven_and_fits_the_contract(model16, onnx16, teacher16) -> None:
-    from vmafdistill.export.onnx_graph import check_contract
-    from vmafdistill.synth import generic_box
-
     path, data, meta = onnx16
     r = exact.check_bound(data)
     assert r["ok"] and r["margin_bits"] > 0 and all(row["margin_bits"] > 0 for row in r["layers"])
@@ -428,8 +413,6 @@ def _transform_graph(steps, lo: float, hi: float) -> bytes:
     """The transform's steps alone as an ONNX graph: input ``score`` float32 [N] -> ``vmaf`` [N]."""
     from onnx import TensorProto, helper, numpy_helper
 
-    from vmafdistill.exact.transform import emit
-
     nodes, inits = [], []
 
     def node(op, ins, out):
@@ -454,10 +437,6 @@ def _transform_graph(steps, lo: float, hi: float) -> bytes:
 def test_the_transform_is_exact_provable_and_close_to_libvmaf(name, transform, tmp_path) -> None:
     """clip(T(s)) in exact integer steps: within 2.5e-4 VMAF of the float64 transform for every s a student can
     give, the same bits in torch and on every engine computing in float32, and proved < 2^24 like the graph."""
-    from vmafdistill import engines
-    from vmafdistill.exact.transform import program, run
-    from vmafdistill.teacher import load_teacher, transform_hparams
-
     teacher = load_teacher(name, transform)
     lo, hi = teacher.score_range
     steps, _ = program(transform_hparams(teacher.model.transform), lo, hi)
@@ -488,9 +467,6 @@ def _tract_1d(path, s: np.ndarray) -> np.ndarray:
 
 
 def test_an_exact_student_of_the_phone_model_applies_its_transform_exactly(tmp_path) -> None:
-    from vmafdistill import engines
-    from vmafdistill.teacher import load_teacher, teacher_hparams
-
     teacher = load_teacher("vmaf_v0.6.1", "phone")
     model = _model(exact.pretrain_exact({**teacher_hparams(teacher), **TINY}, seed=0))
     data = exact.to_onnx(model, {**META, "vmafdistill.teacher": teacher.name})
