@@ -1,6 +1,6 @@
 """The teacher as a choice, its bad inputs: an unknown name, a file that is not a libvmaf SVM model, a
 feature this ffmpeg's libvmaf cannot compute, frames too small for the teacher, a teacher listed twice.
-(A VMAF v1.0.16 teacher end to end, beside vmaf_v0.6.1 in one pass: the shared run, tests/test_gate.py.)"""
+(A VMAF v1.0.16 teacher end to end, beside vmaf_v0.6.1 in one pass: the shared run, tests/test_gate_end_to_end.py.)"""
 
 import json
 import shutil

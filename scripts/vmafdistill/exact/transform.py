@@ -18,7 +18,7 @@ power-of-two grid below 2^24 units (exact in float32 on any engine, in any order
 4. ``Y = P0 + (p1 + p2 s) S``, ``max/min(Y, S)``, then ``Clip(Y 2^-14, lo, hi)``.
 
 The result differs from libvmaf's float64 transform by at most ~2e-4 VMAF (the roundings, measured by
-``tests/test_exact.py``); identical bits in torch (``run``) and ONNX (``emit``), which follow one step
+``tests/test_exact_transform.py``); identical bits in torch (``run``) and ONNX (``emit``), which follow one step
 list (``program``). A transform with ``knots`` is refused (no built-in model has one; float tiers apply it).
 """
 
