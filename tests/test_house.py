@@ -128,3 +128,28 @@ def test_no_private_name_reexported_by_a_package(package):
     private = [f"{a.name} (line {n.lineno})" for n in tree.body if isinstance(n, ast.ImportFrom)
                for a in n.names if a.name.startswith("_")]
     assert not private, f"{package} re-exports private names: {', '.join(private)}"
+
+
+def test_no_module_over_450_lines():
+    """A module does one job: none of the library's is over 450 lines (the house aims under ~400)."""
+    long = {m: n for m, p in MODULES.items() if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
+    assert not long, f"modules over 450 lines: {long}"
+
+
+def test_entry_points_tests_and_benchmarks_import_the_library_at_their_top():
+    """The scripts, tests and benchmarks import vmafdistill at module level, never inside a function."""
+    root = LIB.parent.parent
+    found = []
+    for p in sorted(f for folder in ("scripts", "tests", "benchmarks") for f in (root / folder).glob("*.py")):
+        tree = ast.parse(p.read_text(encoding="utf-8"), str(p))
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found += [f"{p.relative_to(root)}:{n.lineno}" for n in _imports(fn)
+                          if any(name.split(".")[0] == "vmafdistill" for name in _imported_names(n))]
+    assert not found, "vmafdistill imported inside functions: " + ", ".join(sorted(set(found)))
+
+
+def _imported_names(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    return [node.module or ""] if node.level == 0 else []

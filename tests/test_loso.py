@@ -7,7 +7,8 @@ from scipy import stats
 
 from tiny import PEERS, TEACHERS
 from vmafdistill import fold_id
-from vmafdistill.loso import fold_table, make_fold, metrics, summary_table
+from vmafdistill.loso import clip_predictions, fold_table, make_fold, metrics, pooled_samples, summary_table
+from vmafdistill.teacher import load_teacher
 
 def _clips(n_sources=4, per_source=5, seed=0):
     rng = np.random.default_rng(seed)
@@ -103,9 +104,6 @@ def test_the_two_poolings(tiny_run):
     """On the shared run's tables: `frame` pooling trains on every frame and scores a clip by the mean of its
     frames' predictions; `clip` pooling trains on the clip means and scores the mean features (libvmaf's
     own pooling is the mean of per-frame scores, which only the frame pooling reproduces exactly)."""
-    from vmafdistill.loso import clip_predictions, pooled_samples
-    from vmafdistill.teacher import load_teacher
-
     teacher = load_teacher("vmaf_v0.6.1")
     clips = pl.read_parquet(tiny_run.teacher() / "features/clips.parquet")
     frames = pl.read_parquet(tiny_run.teacher() / "features/frames.parquet")

@@ -9,7 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from students_for_tests import random_student
 from tiny import ROOT, snakemake
+from vmafdistill import export as ex
 from vmafdistill.demo import package_file
 from vmafdistill.ffmpeg import ClipGeometry, resolve_ffmpeg, run_pass
 from vmafdistill.streams import pair_problems
@@ -155,9 +157,6 @@ def test_declared_rate_and_pixel_format_must_match_a_container(exe, clips, tmp_p
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    from students_for_tests import random_student
-    from vmafdistill import export as ex
-
     path = tmp_path_factory.mktemp("model") / "nano.onnx"
     tier = ex.TierSpec("nano", "nano", "frame", "fp32", 10240)
     path.write_bytes(ex.build_onnx(random_student("nano"), "fp32", ex.metadata(tier, "0" * 64, "test", load_teacher()),
