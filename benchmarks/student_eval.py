@@ -16,7 +16,6 @@ per-frame scores.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import polars as pl
 
 from vmafdistill import onnxrun
 from vmafdistill.export.onnx_graph import metadata_of
+from vmafdistill.libvmaf_model import parse_model_spec
 from vmafdistill.teacher import Teacher, load_teacher
 
 
@@ -42,14 +42,9 @@ class Student:
 
 def teacher_of(meta: dict[str, str]) -> Teacher | None:
     """The teacher an export's metadata names (None when its model file is not on this machine)."""
-    spec = meta.get("vmafdistill.libvmaf_model", "")
-    phone = spec.endswith(":enable_transform=true")
-    spec = spec.removesuffix(":enable_transform=true")
-    if spec.startswith("version="):
-        return load_teacher(spec.removeprefix("version="), "phone" if phone else None)
-    if spec.startswith("path="):
-        path = re.sub(r"\\(.)", r"\1", spec.removeprefix("path="))
-        return load_teacher(path, "phone" if phone else None) if Path(path).is_file() else None
+    key, value, transform = parse_model_spec(meta.get("vmafdistill.libvmaf_model", ""))
+    if key == "version" or (key == "path" and Path(value).is_file()):
+        return load_teacher(value, transform)
     return None
 
 

@@ -37,6 +37,7 @@ from vmafdistill import export as ex  # noqa: E402
 from vmafdistill.corpus import frame_bytes  # noqa: E402
 from vmafdistill.ffmpeg import ClipGeometry, FFmpegError, PassResult, probe_stream, resolve_ffmpeg, run_pass  # noqa: E402
 from vmafdistill.atomic import write_csv  # noqa: E402
+from vmafdistill.libvmaf_model import parse_model_spec  # noqa: E402
 from vmafdistill.streams import pair_problems  # noqa: E402
 from vmafdistill.teacher import ModelError, Teacher, load_teacher  # noqa: E402
 
@@ -109,13 +110,10 @@ def geometry(args: argparse.Namespace, exe: str) -> tuple[ClipGeometry, dict]:
 
 def model_teacher(model: str | Path) -> Teacher:
     """The teacher a student was distilled from, from its metadata (a built-in, phone, or a model file)."""
-
     meta = ex.metadata_of(Path(model))
-    spec = meta.get("vmafdistill.libvmaf_model", "version=vmaf_v0.6.1")  # libvmaf's key=value:key=value
-    parts = [re.sub(r"\\(.)", r"\1", p) for p in re.split(r"(?<!\\):", spec)]
-    name = parts[0].split("=", 1)[1] if "=" in parts[0] else "vmaf_v0.6.1"
+    _, name, transform = parse_model_spec(meta.get("vmafdistill.libvmaf_model", "version=vmaf_v0.6.1"))
     try:
-        teacher = load_teacher(name, "phone" if "enable_transform=true" in parts else None)
+        teacher = load_teacher(name or "vmaf_v0.6.1", transform)
     except ModelError as exc:
         raise ScoreError(f"{model}: its teacher's libvmaf model cannot be loaded: {exc}") from None
     want = meta.get("vmafdistill.features")

@@ -21,15 +21,15 @@ The per-frame score is computed as libvmaf does (Netflix/vmaf f85a853: libvmaf/s
 
 The package, one job a module: ``options`` (libvmaf's extractors, their option tables, ``log_key``),
 ``model`` (``LibvmafModel``, ``ScoreTransform``, its features and scores in the JSON log, ``score_keys``,
-``libvmaf_models_option``), ``reader`` (``load_model``, ``builtin_names``, the JSON and libsvm
+``libvmaf_models_option``, ``parse_model_spec``), ``reader`` (``load_model``, ``builtin_names``, the JSON and libsvm
 parsing). The vendored models stay in ``vmafdistill/libvmaf_models/`` (``MODEL_DIR``). The log itself is
 read by ``vmafdistill.libvmaf_log``; this package's public names are importable from here.
 """
 
-from .model import (SINGLE_SCORE_KEY, LibvmafModel, ModelError, ScoreTransform, libvmaf_models_option, score_keys,
-                    scores_from_log)
+from .model import (SINGLE_SCORE_KEY, LibvmafModel, ModelError, ScoreTransform, libvmaf_models_option,
+                    parse_model_spec, score_keys, scores_from_log)
 from .options import log_key
 from .reader import MODEL_DIR, PHONE, builtin_names, load_model
 
 __all__ = ["MODEL_DIR", "PHONE", "SINGLE_SCORE_KEY", "LibvmafModel", "ModelError", "ScoreTransform", "builtin_names",
-           "libvmaf_models_option", "load_model", "log_key", "score_keys", "scores_from_log"]
+           "libvmaf_models_option", "load_model", "log_key", "parse_model_spec", "score_keys", "scores_from_log"]

@@ -227,5 +227,14 @@ def libvmaf_models_option(models: list[LibvmafModel]) -> str:
     return escape_filter_value("|".join(m.model_spec(k) for m, k in zip(models, score_keys(models))))
 
 
-__all__ = ["SINGLE_SCORE_KEY", "LibvmafModel", "ModelError", "ScoreTransform", "libvmaf_models_option", "score_keys",
-           "scores_from_log"]
+def parse_model_spec(spec: str) -> tuple[str, str, str | None]:
+    """The inverse of ``LibvmafModel.model_spec`` (unescaped): ``(key, value, transform)``, e.g.
+    ``("version", "vmaf_v0.6.1", "phone")`` or ``("path", "/m/x.json", None)``; key and value are empty
+    when the first part is not ``key=value``."""
+    parts = [re.sub(r"\\(.)", r"\1", p) for p in re.split(r"(?<!\\):", spec)]
+    key, _, value = parts[0].partition("=") if "=" in parts[0] else ("", "", "")
+    return key, value, "phone" if "enable_transform=true" in parts[1:] else None
+
+
+__all__ = ["SINGLE_SCORE_KEY", "LibvmafModel", "ModelError", "ScoreTransform", "libvmaf_models_option",
+           "parse_model_spec", "score_keys", "scores_from_log"]
