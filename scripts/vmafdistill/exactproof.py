@@ -43,7 +43,7 @@ def prove_graph(graph: Any) -> dict[str, Any]:
     (integers, but for the requantise products before Floor and the output) and every value, product
     and partial sum is, in grid units, an integer of magnitude < 2^24 (exact in float32 in any order,
     FMA or not). A dot product's partial sums are bounded by sum |w| max|a| + |b|; MatMul weights must
-    be integer-valued. The raw input may only see ops exact on every float (Mul by 2^k >= 1, Round,
+    be integer-valued. The raw input may only see ops exact on every float (Abs, Mul by 2^k >= 1, Round,
     Floor, Max, Min) and the non-finite guard (``contract.nonfinite_guard``: a row mask from IsNaN/IsInf
     and a final Where(mask, NaN, value), which passes the proven value through); a row with a NaN or
     infinite feature scores NaN and is outside the proof. ``x - Floor(x 2^-m) 2^m`` is known to lie in
@@ -117,7 +117,10 @@ def prove_graph(graph: Any) -> dict[str, Any]:
             break
         else:
             (lo, hi, g), rest = facts[ins[0]], [facts[n] for n in ins[1:]]
-            if op in ("Round", "Floor"):
+            if op == "Abs" and not rest:
+                lo, hi = np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(np.abs(lo), np.abs(hi))), np.maximum(
+                    np.abs(lo), np.abs(hi))
+            elif op in ("Round", "Floor"):
                 r = np.round if op == "Round" else np.floor
                 lo, hi, g = r(lo), r(hi), (np.zeros(1) if g is None else np.maximum(g, 0.0))
                 if op == "Floor" and ins[0] in scaled:
@@ -154,7 +157,7 @@ def prove_graph(graph: Any) -> dict[str, Any]:
                 break
         units = np.maximum(np.abs(lo), np.abs(hi))
         if g is None or not np.all(np.isfinite(units)):
-            if op not in ("Mul", "Round", "Floor", "Max", "Min"):
+            if op not in ("Abs", "Mul", "Round", "Floor", "Max", "Min"):
                 fail("unbounded value")
                 break
         elif np.any(~np.isfinite(g) & (units > 0)):

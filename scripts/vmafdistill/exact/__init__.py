@@ -28,14 +28,16 @@ A teacher with a chroma correction (v1.0.16, ``chroma_fix = (g, a, c)``: libvmaf
 c - c * adm3 for a speed_chroma of exactly 0) gets it in the integer input stage, before the centring
 (x_b: the clipped rounded inputs, e_g: the one-hot row of column g, e_a: the one-hot column of a)::
 
-    z    = Round(Max(Min(x, 2^-20), -2^-20) 2^20);  keep = Relu(e_g - z z)   1 at column g iff |x_g| <= 2^-21
+    z    = Floor(Min(|x|, 2^-126) 2^126);    keep = Relu(e_g - z)   1 at column g iff x_g is 0 or subnormal
     corr = Round(x_b e_a (-c 2^(s_g - s_a)) + c 2^s_g)                  c (1 - adm3) on speed_chroma's grid
     x_b' = Min(Max(x_b + keep (corr - x_b), q_lo), q_hi)
 
 so the corrected value is c - c * (the quantised adm3), rounded half-even and clipped like any input
-(the box's speed_chroma end is widened to hold it, ``build_exact``). "Exactly 0" is |x| <= 2^-21:
-libvmaf's 6-decimal log cannot tell such a value from 0 (its smallest non-zero is 1e-6), and the test
-is exact on any engine that computes in float32, with or without flushing subnormals. Every product
+(the box's speed_chroma end is widened to hold it, ``build_exact``). "Exactly 0" is 0 or a subnormal:
+every normal float32 but 0 is non-zero, as for libvmaf's `== 0.0` (its log holds speed_chroma values such as
+1.6e-7; a test at 2^-21 once sent such a frame through the correction: 21 VMAF off), and a subnormal counts
+as 0 whether an engine flushes it or not (Floor of a value < 1), so the test is exact on any engine that
+computes in float32. Every product
 and sum is exact (c 2^s_g and c 2^(s_g - s_a) must be float32-exact: ValueError otherwise);
 ``prove_bound`` proves it.
 

@@ -16,8 +16,10 @@ from ..contract import BATCH_DIM, INPUT, OUTPUT, compact_names, nonfinite_guard
 from ..exactproof import BoundError, check_graph
 from .transform import emit, program
 
-#: the chroma correction's zero test: |x| * 2^ZERO_EXP rounds to 0 iff |x| <= 2^-(ZERO_EXP + 1)
-ZERO_EXP = 20
+#: the chroma correction's zero test: Floor(Min(|x|, 2^-ZERO_EXP) 2^ZERO_EXP) is 1 for every normal float32
+#: but 0 (libvmaf logs speed_chroma values such as 1.6e-7, and its test is == 0.0) and 0 for 0 and for
+#: subnormals, whether an engine flushes them or not
+ZERO_EXP = 126
 
 
 def model_proto(model: torch.nn.Module, meta: dict[str, str] | None = None, opset: int = 20):
@@ -79,10 +81,9 @@ def model_proto(model: torch.nn.Module, meta: dict[str, str] | None = None, opse
 def _proto_chroma(m: torch.nn.Module, t: str, node: Callable[..., str], const: Callable[..., str]) -> str:
     """The chroma correction's nodes on the clipped rounded inputs ``t`` (the module docstring's form)."""
     g, a, k, mul = m.chroma_constants()
-    z = node("Min", [INPUT, const("czh", 2.0**-ZERO_EXP)], "cz_hi")  # clamp, then scale and round
-    z = node("Max", [z, const("czl", -(2.0**-ZERO_EXP))], "cz_lo")
-    z = node("Round", [node("Mul", [z, const("czm", 2.0**ZERO_EXP)], "cz_x")], "cz")  # -1, 0 or 1
-    keep = node("Relu", [node("Sub", [const("czc", m.onehot(g)), node("Mul", [z, z], "cz2")], "cz_g")], "keep")
+    z = node("Min", [node("Abs", [INPUT], "cz_abs"), const("czh", 2.0**-ZERO_EXP)], "cz_hi")  # |x|, capped
+    z = node("Floor", [node("Mul", [z, const("czm", 2.0**ZERO_EXP)], "cz_x")], "cz")  # 0 or 1
+    keep = node("Relu", [node("Sub", [const("czc", m.onehot(g)), z], "cz_g")], "keep")
     qa = node("MatMul", [t, const("adm3_e", m.onehot(a)[:, None], True)], "adm3")  # [N, 1]
     corr = node("Add", [node("Mul", [qa, const("crm", mul)], "corr_m"), const("cra", k)], "corr_s")
     delta = node("Sub", [node("Round", [corr], "corr"), t], "corr_d")

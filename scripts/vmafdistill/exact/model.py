@@ -153,8 +153,8 @@ class ExactStudent(Student):
         fix = self.chroma_constants()
         if fix is not None:  # the graph's ops, in its order (every value exact)
             g, a, k, m = fix
-            z = torch.round(torch.clamp(x, -(2.0**-ZERO_EXP), 2.0**-ZERO_EXP) * 2.0**ZERO_EXP)
-            keep = torch.relu(self.onehot(g) - z * z)
+            z = torch.floor(torch.clamp(x.abs(), max=2.0**-ZERO_EXP) * 2.0**ZERO_EXP)
+            keep = torch.relu(self.onehot(g) - z)
             corr = torch.round(q[:, a : a + 1] * m + k)
             q = torch.minimum(torch.maximum(q + keep * (corr - q), self.q_lo), self.q_hi)
         return q - self.q_c
