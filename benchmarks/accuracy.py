@@ -7,9 +7,10 @@ ONNX graph (row `svm-onnx-fp32`, built by benchmarks/inference.py's export_svm_o
 
 Corpora:
   (a) tuning: content and distortions the demo corpus never uses (benchmarks/tuning_corpus.py:
-      6 scikit-image photos the demo config does not list, with camera motion, x 10 HRCs: Gaussian
+      6 scikit-image photos the demo config does not list, with camera motion, x 15 HRCs: Gaussian
       blur, temporal noise, VP9 10 kbit/s, MPEG-2 / MJPEG at coarse quantisers, H.264 CRF 51 at
-      quarter resolution; 576x324, 25 fps), measured with real libvmaf. The training recipe was
+      quarter resolution, temporal smear, desaturation, contrast compression, Cinepak, Theora;
+      576x324, 25 fps), measured with real libvmaf. The training recipe was
       chosen on it, so these are TUNING figures, not held-out ones: the out-of-distribution figures
       come from the unseen corpus (benchmarks/unseen.py). Built once and cached in
       benchmarks_out/corpora/tuning-<key>/ (keyed on the build commands and the ffmpeg binary);

@@ -2,8 +2,9 @@
 
 1. `--pass-cost`: libvmaf CPU per clip (the ffmpeg child's CPU seconds: a busy machine does not skew
    it), one clip of each demo source, `--rounds` interleaved rounds, of (a) ONE pass running every listed
-   teacher's model and (b) each teacher's own pass; prints (a) / the vmaf_v0.6.1 pass (the issue's bar:
-   < 1.3x) and (a) / the sum of (b).
+   teacher's model, (b) each teacher's own pass and (c) the pass without libvmaf (decoding and scaling
+   only); prints (a) / the vmaf_v0.6.1 pass (the issue's bar: < 1.3x), (a) / the dearest of (b), (a) / the
+   sum of (b), and libvmaf's own work (minus (c)) in one pass and in the separate ones.
 2. Otherwise: `snakemake --cores N gate --config teachers=[...]` on the demo corpus in `--work` (one
    libvmaf pass per clip for all; the gate's report in logs/gate/report.md), then per teacher and tier:
    the demo LOSO as shipped (mean held-out clip RMSE over folds, max |error|: what the gate judges) and
@@ -56,6 +57,7 @@ def pass_cost(names: list[str], rounds: int, demo_root: Path) -> dict[str, float
     teachers = _teachers(names)
     options = {"all": libvmaf_models_option([t.model for t in teachers])}
     options.update({t.name: t.libvmaf_option() for t in teachers})
+    options["decode"] = None  # the pass without libvmaf: decoding, scaling, format conversion
     cpu = dict.fromkeys(options, 0.0)
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(rounds):
@@ -63,12 +65,22 @@ def pass_cost(names: list[str], rounds: int, demo_root: Path) -> dict[str, float
                 for c in one.values():
                     argv = libvmaf_argv(exe, ClipGeometry.of(c), str(Path(tmp) / "log.json"), 1, "bicubic", True,
                                         option)
+                    if option is None:
+                        argv = decode_only(argv)
                     proc = subprocess.Popen(argv)
                     _, status, usage = os.wait4(proc.pid, 0)
                     if status:
                         raise SystemExit(f"libvmaf failed ({key}) on {c.clip_id}")
                     cpu[key] += usage.ru_utime + usage.ru_stime
     return {k: v / (rounds * len(one)) for k, v in cpu.items()}
+
+
+def decode_only(argv: list[str]) -> list[str]:
+    """A pass's argv without libvmaf: the same inputs, scaling and conversions, each stream to a null output."""
+    i = argv.index("-lavfi")
+    graph = ";".join(argv[i + 1].split(";")[:2])  # the distorted and the reference chains
+    return [*argv[:i], "-lavfi", graph, *(a for label in ("dis", "dis_n", "ref", "ref_n")
+                                          for a in ("-map", f"[{label}]", "-f", "null", "-"))]
 
 
 def held_out(path: Path) -> tuple[float, float]:
@@ -120,9 +132,15 @@ def main() -> None:
         base, alone = cpu[names[0]], sum(cpu[n] for n in names)
         print(f"| pass | libvmaf CPU s per clip | vs {names[0]} alone |\n|---|---|---|")
         for key, v in cpu.items():
-            print(f"| {'ONE pass: ' + ', '.join(names) if key == 'all' else key} | {v:.3f} | {v / base:.2f}x |")
-        print(f"\none pass for {len(names)} teachers: {cpu['all'] / base:.2f}x one teacher's pass; "
-              f"{cpu['all'] / alone:.2f}x the {len(names)} passes it replaces ({alone:.3f} s)")
+            label = {"all": "ONE pass: " + ", ".join(names), "decode": "decoding and scaling only (no libvmaf)"}
+            print(f"| {label.get(key, key)} | {v:.3f} | {v / base:.2f}x |")
+        dec = cpu["decode"]
+        top = max(names, key=lambda n: cpu[n])
+        print(f"\none pass for {len(names)} teachers: {cpu['all'] / base:.2f}x one teacher's pass "
+              f"({cpu['all'] / cpu[top]:.2f}x the dearest, {top}); {cpu['all'] / alone:.2f}x the {len(names)} passes "
+              f"it replaces ({alone:.3f} s). Decoding and scaling alone: {dec:.3f} s ({dec / base:.0%} of "
+              f"{names[0]}'s pass); libvmaf's own work: {cpu['all'] - dec:.3f} s in one pass vs "
+              f"{alone - len(names) * dec:.3f} s in {len(names)}")
         return
     names = args.teachers or [*builtin_names(), PHONE_NAME]
     rows = accuracy(names, args.work, args.cores, run=not args.no_run)

@@ -17,12 +17,14 @@ motion exactly as the demo does (`demo.reference_argv`):
 
 HRCs, of other kinds than the demo's H.264/H.265 ladder: Gaussian blur (sigma 2, 6) and temporal
 Gaussian noise (10, 30, 70; seeded), both stored losslessly (FFV1); VP9 at 10 kbit/s; MPEG-2 and
-MJPEG at their coarsest quantiser (and MJPEG at qscale 8); and one that shares the demo's codec
+MJPEG at their coarsest quantiser (and MJPEG at qscale 8); one that shares the demo's codec
 (`SHARED_WITH_DEMO`): H.264 CRF 51 at quarter resolution, scaled back by the libvmaf pass, far past
-the demo ladder's strongest rung (CRF 49 at 360p).
+the demo ladder's strongest rung (CRF 49 at 360p); and, added 2026-12-06 (kinds it lacked, none of
+the unseen corpus's): temporal smear (tmix of 5 frames), desaturation (x 0.15), contrast compression
+(x 0.5), all stored losslessly, Cinepak and Theora at its coarsest quality.
 
 Geometry 576x324 (every built-in teacher scores it: v1.0.16's cambi needs a side >= 216 and its
-speed_chroma up to 318x318), 25 fps, 2 s: 6 sources x 10 HRCs = 60 clips, 3,000 frames.
+speed_chroma up to 318x318), 25 fps, 2 s: 6 sources x 15 HRCs = 90 clips, 4,500 frames.
 
     tf = corpus_cache.frames(TUNING, exe, teachers)  # cached in benchmarks_out/corpora/tuning-<key>/
     tf.tables["vmaf_v0.6.1"]                       # clip_id, source, hrc, frame, features, vmaf
@@ -78,6 +80,19 @@ HRCS: tuple[dict, ...] = (
     {"name": "avc-crf51-q", "kind": "H.264 CRF 51 at quarter resolution, scaled back",
      "vf": "scale=iw/4:-2:flags=bicubic",
      "enc": ["-c:v", "libx264", "-crf", "51", "-preset", "medium", *ONE_THREAD], "ext": "mp4"},
+    # added 2026-12-06, kinds the tuning corpus lacked (temporal smear, chroma loss, tone compression, vector
+    # quantisation, a VP3-family codec), none of the unseen corpus's kinds
+    {"name": "tmix-5", "kind": "temporal smear: each frame the mean of 5 (lossless)", "vf": "tmix=frames=5",
+     "enc": LOSSLESS, "ext": "mkv"},
+    {"name": "desat", "kind": "chroma loss: saturation x 0.15 (lossless)", "vf": "hue=s=0.15",
+     "enc": LOSSLESS, "ext": "mkv"},
+    {"name": "contrast", "kind": "tone compression: contrast x 0.5, brightness +0.05 (lossless)",
+     "vf": "eq=contrast=0.5:brightness=0.05", "enc": LOSSLESS, "ext": "mkv"},
+    {"name": "cinepak", "kind": "Cinepak (vector quantisation)", "vf": "",
+     "enc": ["-c:v", "cinepak", *ONE_THREAD], "ext": "mkv"},
+    # (Theora's rate control drops frames at low rates: its coarsest quality instead)
+    {"name": "theora-q0", "kind": "Theora at its coarsest quality", "vf": "",
+     "enc": ["-c:v", "libtheora", "-q:v", "0", *ONE_THREAD], "ext": "ogv"},
 )
 
 #: HRC kinds (`corpora.hrc_kinds`) this corpus shares with the demo corpus, knowingly: only these.
