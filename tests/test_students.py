@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pytest
 import torch
 
 from vmafdistill.archs import ARCHS
+from vmafdistill.export.onnx_graph import build_onnx, metadata
+from vmafdistill.export.tiers import TierSpec
 from vmafdistill.students import build_student, n_params
 from vmafdistill.synth import BOX_HIGH, BOX_LOW, sample_features, synthetic_set
-from vmafdistill.teacher import load_teacher
+from vmafdistill.teacher import load_teacher, teacher_hparams
 from vmafdistill.train import predict, pretrain, train_fold
 
 # tiny budgets: the tests check behaviour, not accuracy
@@ -56,16 +57,16 @@ def test_reweight_svm_starts_as_the_teacher():
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_nano_fits_the_size_budget():
-    model = build_student("nano")
-    p = n_params(model)
-    assert p <= 2000
-    buf = io.BytesIO()
-    torch.onnx.export(
-        model, (torch.zeros(4, 6),), buf, opset_version=17, input_names=["features"], output_names=["score"],
-        dynamic_axes={"features": {0: "N"}, "score": {0: "N"}}, dynamo=False,
-    )
-    assert len(buf.getvalue()) < 10_240
+@pytest.mark.parametrize("teacher", ["vmaf_v0.6.1", "vmaf_v1.0.16_hfr_3d0h"])
+def test_nano_fits_the_size_budget(teacher):
+    """As exported (the config's opset, metadata, non-finite guard; v1.0.16 adds its chroma fix and
+    transform): under the nano tier's 10 KB."""
+    t = load_teacher(teacher)
+    model = build_student("nano", {**ARCHS["nano"], **teacher_hparams(t)}).eval()
+    assert n_params(model) <= 2000
+    spec = TierSpec("nano", "nano", "frame", "fp32", 10_240)
+    data = build_onnx(model, "fp32", metadata(spec, "0" * 64, "3.0.0", t), opset=20)
+    assert len(data) <= spec.max_bytes
 
 
 @pytest.mark.parametrize("arch", ["linear", "nano", "mlp_64x2", "reweight_svm"])
