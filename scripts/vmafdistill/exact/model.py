@@ -27,7 +27,7 @@ KNEE_MIN_EXP = -11
 #: pre_steps: float steps of the pretraining, qat_steps: its QAT steps.
 EXACT_DEFAULTS: dict[str, Any] = {
     "kind": "exact", "hidden": (48, 48), "act": "srelu", "in_bits": 14, "act_bits": 14, "act_min_exp": -11,
-    "margin_bits": 0.5, "split_bits": (7, 7), "pre_steps": 24000, "pre_lr": 2e-2, "qat_steps": 6000,
+    "margin_bits": 0.5, "split_bits": (7, 7), "pre_steps": 48000, "pre_lr": 2e-2, "qat_steps": 12000,
     "qat_lr": 5e-4, "cal_n": 65536,
 }
 _CTOR = ("hidden", "act", "in_bits", "act_bits", "act_min_exp", "margin_bits", "split_bits", "box_low", "box_high",
