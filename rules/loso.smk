@@ -26,6 +26,9 @@ rule pretrain:
     log:
         "logs/teachers/{teacher}/pretrain/{arch}/seed{seed}.log",  # its CPU seconds (a cached output can have no benchmark:)
     cache: "omit-software"
+    # corpus-free and the longest jobs (the exact arch's ~2 min): started before the corpus work, they
+    # are not left on the critical path behind it
+    priority: 10
     conda:
         "../envs/training.yaml"
     threads: 1
