@@ -10,6 +10,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import yaml
+from onnx.reference import ReferenceEvaluator
 
 from vmafdistill import exact
 
@@ -61,3 +62,20 @@ def tract_run(path, x: np.ndarray, one_by_one: bool = False) -> np.ndarray:
     if one_by_one:
         return np.concatenate([run.run([x[i : i + 1]])[0].to_numpy().reshape(-1) for i in range(len(x))])
     return run.run([x])[0].to_numpy()
+
+
+#: the float32 engines every exact graph must agree with ORT CPU on, bit for bit
+F32_ENGINES = ("ort-noopt", "onnx-reference", "openvino-f32", "tract")
+
+
+def f32_engine_run(engine: str, path, data: bytes, x: np.ndarray) -> np.ndarray:
+    """Scores of ``x`` on one of ``F32_ENGINES`` (the graph as bytes and as the file ``path``)."""
+    if engine == "ort-noopt":
+        return ort_run(data, x, optimize=False)
+    if engine == "onnx-reference":
+        return ReferenceEvaluator(data).run(None, {"features": x})[0]
+    if engine == "openvino-f32":
+        return openvino_run(path, x, {"INFERENCE_PRECISION_HINT": "f32"})
+    if engine == "tract":
+        return tract_run(path, x)
+    raise ValueError(f"unknown engine {engine!r}; known: {F32_ENGINES}")

@@ -8,7 +8,6 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from onnx.reference import ReferenceEvaluator
 
 from vmafdistill import exact
 from vmafdistill.contract import GUARD_OPS
@@ -17,7 +16,7 @@ from vmafdistill.export.tiers import TierSpec
 from vmafdistill.synth import generic_box, sample_generic
 from vmafdistill.teacher import load_teacher, teacher_hparams
 
-from exact_for_tests import BUDGET, TINY, bits, openvino_run, ort_run, student_from, tract_run
+from exact_for_tests import BUDGET, F32_ENGINES, TINY, bits, f32_engine_run, ort_run, student_from
 
 V16 = "vmaf_v1.0.16_5d0h"
 
@@ -86,19 +85,10 @@ def test_chroma_fix_torch_eval_equals_ort_bit_for_bit(model16, onnx16, rows16) -
     assert np.all((o >= 0) & (o <= 100)) and np.ptp(o) > 1.0
 
 
-@pytest.mark.parametrize("engine", ["ort-noopt", "onnx-reference", "openvino-f32", "tract"])
+@pytest.mark.parametrize("engine", F32_ENGINES)
 def test_chroma_fix_every_engine_gives_the_same_bits(engine, onnx16, rows16) -> None:
     path, data, _ = onnx16
-    ref = ort_run(data, rows16)
-    if engine == "ort-noopt":
-        got = ort_run(data, rows16, optimize=False)
-    elif engine == "onnx-reference":
-        got = ReferenceEvaluator(data).run(None, {"features": rows16})[0]
-    elif engine == "openvino-f32":
-        got = openvino_run(path, rows16, {"INFERENCE_PRECISION_HINT": "f32"})
-    else:
-        got = tract_run(path, rows16)
-    np.testing.assert_array_equal(bits(ref), bits(got))
+    np.testing.assert_array_equal(bits(ort_run(data, rows16)), bits(f32_engine_run(engine, path, data, rows16)))
 
 
 def test_chroma_fix_is_proven_and_fits_the_contract(model16, onnx16, teacher16) -> None:

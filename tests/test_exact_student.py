@@ -12,14 +12,13 @@ import onnxruntime as ort
 import pytest
 import torch
 from onnx import numpy_helper
-from onnx.reference import ReferenceEvaluator
 
 from vmafdistill import archs, engines, exact, train
 from vmafdistill.contract import GUARD_OPS
 from vmafdistill.synth import BOX_HIGH, BOX_LOW, sample_features, synthetic_set
 from vmafdistill.teacher import load_teacher
 
-from exact_for_tests import BUDGET, META, TINY, bits, openvino_run, ort_run, student_from, tract_run
+from exact_for_tests import BUDGET, F32_ENGINES, META, TINY, bits, f32_engine_run, ort_run, student_from, tract_run
 
 FT = {"ft_steps": 20, "ft_batch": 64, "ft_replay_batch": 64, "ft_jitter": 256, "ft_replay_n": 2048,
       "ft_syn_val_n": 512, "ft_val_every": 5}
@@ -66,19 +65,10 @@ def test_torch_eval_equals_ort_bit_for_bit(model, onnx_file, rows) -> None:
     assert np.all((o >= 0) & (o <= 100)) and np.ptp(o) > 1.0  # a real (non-constant) function
 
 
-@pytest.mark.parametrize("engine", ["ort-noopt", "onnx-reference", "openvino-f32", "tract"])
+@pytest.mark.parametrize("engine", F32_ENGINES)
 def test_every_engine_gives_the_same_bits(engine, onnx_file, rows) -> None:
     path, data = onnx_file
-    ref = ort_run(data, rows)
-    if engine == "ort-noopt":
-        got = ort_run(data, rows, optimize=False)
-    elif engine == "onnx-reference":
-        got = ReferenceEvaluator(data).run(None, {"features": rows})[0]
-    elif engine == "openvino-f32":
-        got = openvino_run(path, rows, {"INFERENCE_PRECISION_HINT": "f32"})
-    else:
-        got = tract_run(path, rows)
-    np.testing.assert_array_equal(bits(ref), bits(got))
+    np.testing.assert_array_equal(bits(ort_run(data, rows)), bits(f32_engine_run(engine, path, data, rows)))
 
 
 def test_inputs_are_clamped_before_they_are_rounded(onnx_file, model, rows) -> None:
